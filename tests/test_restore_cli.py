@@ -1,0 +1,80 @@
+"""End-to-end checks of the `idcodeformer restore` console script, run in a subprocess as a user would."""
+import json, subprocess, sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+
+from idcodeformer.core import read_image, write_image
+from idcodeformer.models.codeformer import CodeFormer
+
+SCRIPT = Path(sys.executable).parent / 'idcodeformer'
+
+
+def run(*args, timeout=300, **env):
+    "Run the console script offline; returns the completed process (stdout and stderr captured as text)."
+    assert SCRIPT.exists(), f'console script not installed: {SCRIPT}'
+    return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env={'OMP_NUM_THREADS': '2', 'IDCODEFORMER_OFFLINE': '1', 'PATH': str(SCRIPT.parent),
+                               'HOME': str(Path.home()), **env})
+
+
+@pytest.fixture(scope='module')
+def workdir(tmp_path_factory):
+    "A smoke CodeFormer saved like training's model.pt, a photograph with a face, and an image without one."
+    d = tmp_path_factory.mktemp('restore')
+    torch.manual_seed(0)
+    model = CodeFormer.from_preset('smoke')
+    sd = model.state_dict()
+    torch.save({'params': sd, 'params_ema': sd, 'config': dict(stage='III', model_preset='smoke', img_size=32)}, d / 'model.pt')
+    head = np.ascontiguousarray(skimage.data.astronaut()[:256, 100:356])
+    write_image(d / 'in' / 'astronaut.png', head)
+    write_image(d / 'in' / 'wall.png', np.full((100, 100, 3), 80, np.uint8))
+    (d / 'in' / 'broken.jpg').write_bytes(b'\xff\xd8\xffnot really a jpeg')
+    return d
+
+
+def test_help_lists_exit_codes():
+    r = run('restore', '--help')
+    assert r.returncode == 0
+    assert 'exit codes: 0 all restored, 1 some inputs failed' in r.stdout
+
+
+def test_photographs_partial_failure(workdir):
+    out = workdir / 'out'
+    r = run('restore', workdir / 'in', '--weights', workdir / 'model.pt', '-w', '0.5', '--out', out, '--detector', 'cascade')
+    assert r.returncode == 1, r.stderr
+    assert 'detector: lbp-cascade' in r.stdout                       # the detector used is printed
+    assert 'restored 1 of 3 image(s)' in r.stdout
+    summary = json.loads((out / 'summary.json').read_text())
+    failed = {Path(p).name: why for p, why in summary['failed'].items()}
+    assert sorted(failed) == ['broken.jpg', 'wall.png']
+    assert 'no face found' in failed['wall.png'] and 'not a readable image' in failed['broken.jpg']
+    rec = json.loads((out / 'json' / 'astronaut.json').read_text())
+    assert rec['detector'].startswith('lbp-cascade') and rec['w'] == 0.5
+    assert rec['model']['format'] == 'training checkpoint (params_ema)' and len(rec['model']['sha256']) == 64
+    assert set(rec['timing_s']) >= {'detect', 'align', 'network', 'paste'}
+    assert rec['faces'] and len(rec['faces'][0]['landmarks']) == 5
+    composed = read_image(out / 'restored_imgs' / 'astronaut.png')
+    assert composed.shape == (256, 256, 3)
+    assert (composed != read_image(workdir / 'in' / 'astronaut.png')).any()   # something was pasted back
+    assert read_image(rec['faces'][0]['restored_face']).shape == (32, 32, 3)
+
+
+def test_aligned_and_upscale(workdir):
+    out = workdir / 'aligned'
+    r = run('restore', workdir / 'in' / 'astronaut.png', '--weights', workdir / 'model.pt', '--out', out, '--aligned')
+    assert r.returncode == 0, r.stderr
+    rec = json.loads((out / 'json' / 'astronaut.json').read_text())
+    assert rec['notes'] == ['aligned input 256×256 resized to the model size 32×32']
+    assert read_image(out / 'restored_faces' / 'astronaut.png').shape == (32, 32, 3)
+
+
+def test_setup_and_usage_errors(workdir):
+    r = run('restore', workdir / 'in', '--weights', 'codeformer', '--out', workdir / 'x',
+            IDCODEFORMER_HOME=str(workdir / 'empty_cache'))                                   # offline, weights absent
+    assert r.returncode == 3 and 'codeformer.pth' in r.stderr
+    r = run('restore', workdir / 'nothing' / '*.png', '--weights', workdir / 'model.pt', '--out', workdir / 'x')
+    assert r.returncode == 2 and 'no file matches' in r.stderr
