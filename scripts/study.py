@@ -1,35 +1,67 @@
 """Run the SynthFaces study end to end, resuming finished steps (`make study`, `make quick`).
 
-Each step is an experiment notebook executed by papermill into its run folder under runs/;
-a step whose record (its `done.json`) exists is skipped. The steps that exist so far are listed
-by `--list`; steps whose notebooks are not written yet are reported as pending, not run.
+Steps, each a papermill execution of an experiment notebook into its own run folder under
+runs/<preset>/ (the executed notebook is kept there): Synth-Test and its measuring instruments →
+the loss and judge recognizers → stage I → stages II and III of the baseline and of ID-CodeFormer →
+evaluation of the LQ inputs and both models → the ablation → tables and figures → the paper PDF when
+latexmk is installed. A step whose `step_done.json` exists is skipped. After each step its small
+records (configs, logs, per-image CSVs, summaries, stripped notebooks) are copied to
+<results>/runs/<preset>/, from which nbs/figures.ipynb rebuilds every table and figure.
+
+Presets: synth (the paper's study, about an hour on 2 CPU cores; writes results/), quick (a first look
+in a few minutes; writes runs/quick/results/), smoke (seconds per step; for tests).
 """
-import argparse, json, sys, time
+import argparse, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (step name, notebook, parameters) in dependency order
-STEPS = [
-    ('synth-test', 'nbs/evaluate.ipynb', {}),
-]
-
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--preset', default='synth', choices=['synth', 'quick', 'smoke'])
-    ap.add_argument('--list', action='store_true', help='list the steps and whether each is available')
+    ap.add_argument('--runs', type=Path, help='runs folder of this preset (default: runs/<preset>)')
+    ap.add_argument('--results', type=Path, help='where tables, figures and records go (default: results/ for synth, '
+                                                  'runs/<preset>/results/ otherwise, so a quick look never overwrites the paper\'s results)')
+    ap.add_argument('--list', action='store_true', help='list the steps and whether each is done, then stop')
+    ap.add_argument('--until', metavar='STEP', help='stop after this step')
+    ap.add_argument('--no-paper', action='store_true', help='do not build the paper PDF')
     a = ap.parse_args(argv)
-    missing = [name for name, nb, _ in STEPS if not (ROOT / nb).exists()]
-    for name, nb, _ in STEPS:
-        print(f'{name:12} {nb:28} {"pending: notebook not written yet" if name in missing else "ready"}')
-    if a.list: return 0
+
+    from idcodeformer.study import NOTEBOOKS, run_steps, step_folder, step_status, study_plan, study_preset
+    preset = study_preset(a.preset)
+    runs = (a.runs or ROOT/'runs'/a.preset).resolve()
+    results = (a.results or (ROOT/'results' if a.preset == 'synth' else runs/'results')).resolve()
+    plan = study_plan(preset, runs, results)
+    if a.until:
+        names = [s.name for s in plan]
+        if a.until not in names: ap.error(f'--until {a.until!r}: expected one of {", ".join(names)}')
+        plan = plan[:names.index(a.until) + 1]
+
+    missing = sorted({NOTEBOOKS[s.kind] for s in plan if not (ROOT/NOTEBOOKS[s.kind]).is_file()})
+    print(f'study preset {a.preset}: {len(plan)} steps; runs in {runs}; records and tables in {results}')
+    for i, s in enumerate(plan):
+        try: status = step_status(step_folder(s, runs), s.params)
+        except ValueError as e: status = f'CONFLICT: {e}'
+        print(f'  {i + 1:2d}. {s.name:12s} {NOTEBOOKS[s.kind]:22s} {status}')
     if missing:
-        print('\nThe study pipeline is still being built: only the library, its tests and the '
-              'weights registry exist. Run `make test` to exercise them; `idcodeformer weights list` '
-              'shows the external checkpoints.')
+        print(f'error: notebook(s) not found: {", ".join(missing)}', file=sys.stderr)
+        return 1
+    if a.list: return 0
+
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+    t0 = time.time()
+    run_steps(plan, runs, root=ROOT, records=results/'runs'/a.preset, log=lambda m: print(m, flush=True))
+    print(f'study {a.preset}: all {len(plan)} steps done in {(time.time() - t0) / 60:.1f} min; tables in {results/"tables"}, '
+          f'figures in {results/"figures"}')
+    if a.no_paper or a.until or results != (ROOT/'results').resolve(): return 0
+    if shutil.which('latexmk') is None:
+        print('paper: latexmk not found, PDF not built. Install TeX (Debian/Ubuntu): sudo apt-get install latexmk '
+              'texlive-latex-extra texlive-fonts-recommended texlive-science; then run `make paper`.')
         return 0
-    raise SystemExit('unreachable until the study steps exist')
+    rc = subprocess.call(['bash', str(ROOT/'scripts'/'paper.sh')])
+    print('paper: paper/main.pdf built' if rc == 0 else f'paper: scripts/paper.sh failed (exit {rc}); see paper/main.log')
+    return rc
 
 
 if __name__ == '__main__':
