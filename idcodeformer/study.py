@@ -17,14 +17,15 @@ from .report import format_ci, macro_name, save_figure, save_table, write_number
 
 # %% auto #0
 __all__ = ['STUDY_PRESETS', 'DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'NOTEBOOKS', 'MAIN_METRICS', 'MODELS',
-           'TEX_SYMBOLS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER', 'DEMO_PREVALENCE', 'StudyPreset',
-           'study_preset', 'step_status', 'run_notebook', 'strip_notebook', 'copy_records', 'find_records',
-           'load_evaluations', 'load_summaries', 'load_records', 'load_codeformer', 'restore_folder', 'sample_names',
-           'prepare_test_set', 'evaluate_run', 'Step', 'study_plan', 'ablation_plan', 'step_folder', 'run_steps',
-           'metric_column', 'metric_header', 'summary_value', 'main_table', 'delta_table', 'recognizer_table',
-           'tex_symbols', 'plot_tradeoff', 'mark_retention_table', 'plot_drift', 'ablation_cells', 'plot_lambda_sweep',
-           'reach_stage_grid', 'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'demo_records',
-           'project_dir', 'evaluate_step', 'run_inline', 'notebook_params']
+           'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER',
+           'DEMO_PREVALENCE', 'StudyPreset', 'study_preset', 'step_status', 'run_notebook', 'strip_notebook',
+           'copy_records', 'find_records', 'load_evaluations', 'load_summaries', 'load_records', 'load_codeformer',
+           'restore_folder', 'sample_names', 'prepare_test_set', 'evaluate_run', 'Step', 'study_plan', 'ablation_plan',
+           'step_folder', 'run_steps', 'metric_column', 'metric_header', 'summary_value', 'main_table', 'delta_table',
+           'recognizer_table', 'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
+           'mark_retention_table', 'plot_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
+           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'demo_records', 'project_dir',
+           'evaluate_step', 'run_inline', 'notebook_params']
 
 # %% ../nbs/12a_study.ipynb #a3b0f0d8
 @dataclass
@@ -508,6 +509,42 @@ def tex_symbols(path) -> Path:
     path = Path(path); t = path.read_text()
     for k, v in TEX_SYMBOLS.items(): t = t.replace(k, v)
     return atomic_write_text(path, t)
+
+# %% ../nbs/12a_study.ipynb #7c16e194
+MAIN_RUNS = ('rec-loss', 'rec-judge', 'stage1', 'base-II', 'base-III', 'id-II', 'id-III')
+TRAIN_FIELDS = (('psnr', 'Val. PSNR', 2), ('ssim', 'Val. SSIM', 3), ('perplexity', 'Code perplexity', 1),
+                ('code_acc', 'Code acc.', 3), ('ids', 'Val. IDS (loss net)', 3), ('verif_acc_hq', 'Verif. HQ', 3),
+                ('verif_acc_lq', 'Verif. LQ', 3))
+"(key in `done.json['val']`, table header, decimals) of the training table."
+
+def training_runs(root, runs=MAIN_RUNS) -> pd.DataFrame:
+    "One row per main training run recorded below `root`: stage, λ_ids, iterations, batch, minutes and final validation values."
+    rows = []
+    for name in runs:
+        folder = Path(root)/name
+        if not (folder/'done.json').is_file(): continue
+        done, cfg = (json.loads((folder/f).read_text()) for f in ('done.json', 'config.json'))
+        rows.append({'run': name, 'stage': done['stage'], 'lambda_ids': cfg.get('lambda_ids', 0.0), 'iters': done['iters'],
+                     'batch': cfg['batch_size'], 'minutes': done['seconds'] / 60,
+                     **{k: done.get('val', {}).get(k) for k, _, _ in TRAIN_FIELDS}})
+    return pd.DataFrame(rows)
+
+def training_table(runs: pd.DataFrame) -> pd.DataFrame:
+    "`training_runs` formatted for the paper ('–' where a stage has no such number)."
+    fmt = lambda v, d: '–' if v is None or pd.isna(v) else f'{v:.{d}f}'
+    return pd.DataFrame([{'Run': r.run, 'Stage': r.stage, 'λ_ids': f'{r.lambda_ids:g}', 'Iterations': int(r.iters), 'Batch': int(r.batch),
+                          'Minutes': f'{r.minutes:.1f}', **{t: fmt(r[k], d) for k, t, d in TRAIN_FIELDS}} for _, r in runs.iterrows()])
+
+def training_numbers(runs: pd.DataFrame, root) -> dict[str, str]:
+    "Macro values `train_<run>_<field>` of `training_runs`, and `study_minutes`: the summed wall time of the steps below `root`."
+    out = {}
+    for _, r in runs.iterrows():
+        key = f'train_{r.run.replace("-", "_")}'
+        out[f'{key}_iters'], out[f'{key}_minutes'] = str(int(r.iters)), f'{r.minutes:.1f}'
+        out.update({f'{key}_{k}': f'{r[k]:.{d}f}' for k, _, d in TRAIN_FIELDS if r[k] is not None and not pd.isna(r[k])})
+    steps = [json.loads(p.read_text()).get('seconds', 0.0) for p in Path(root).glob(f'*/{DONE}')]
+    if steps: out['study_minutes'] = f'{sum(steps) / 60:.0f}'
+    return out
 
 # %% ../nbs/12a_study.ipynb #be44dc7a
 def _sev(df) -> list[str]: return sorted(df.severity.unique(), key=lambda s: ('mild', 'severe').index(s) if s in ('mild', 'severe') else 9)

@@ -48,7 +48,7 @@ def test_smoke_study_end_to_end(tmp_path):
     assert (rec/'eval-id'/'eval.json').is_file() and (rec/'id-III'/'config.json').is_file()
     assert not [p for p in rec.rglob('*') if p.suffix in ('.pt', '.pth') or 'restored' in p.parts or 'checkpoints' in p.parts]
     # tables, figures and macros rebuilt from the records
-    for stem in ('main_table', 'main_delta', 'recognizers', 'mark_retention', 'ablation_lambda', 'ablation_grid'):
+    for stem in ('main_table', 'main_delta', 'recognizers', 'training_runs', 'mark_retention', 'ablation_lambda', 'ablation_grid'):
         assert (res/'tables'/f'{stem}.csv').is_file() and (res/'tables'/f'{stem}.tex').is_file(), stem
     for stem in ('tradeoff_w', 'drift_prevalence', 'lambda_sweep', 'reach_stage', 'qualitative'):
         assert (res/'figures'/f'{stem}.pdf').is_file() and (res/'figures'/f'{stem}.png').is_file(), stem
@@ -56,6 +56,7 @@ def test_smoke_study_end_to_end(tmp_path):
     assert set(main.Model) == {'Input (LQ)', 'CodeFormer', 'ID-CodeFormer'} and len(main) == 2 * (1 + 2 * 2)
     nums = json.loads((res/'metrics'/'study.json').read_text())
     assert nums['preset'] == 'smoke' and 'ids_judge_severe_w1_id' in nums and 'verif_judge_hq' in nums
+    assert nums['train_stage1_iters'] == '2' and 'train_id_III_code_acc' in nums and float(nums['study_minutes']) > 0
     assert '\\newcommand{\\NumIdsJudgeSevereWOneId}' in (res/'tables'/'numbers.tex').read_text()
     # a second run resumes: every step is skipped
     t1 = time.time()
