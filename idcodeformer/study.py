@@ -575,10 +575,10 @@ def plot_tradeoff(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'
     fig.tight_layout()
     return fig
 
-def mark_retention_table(evals: pd.DataFrame, prevalence: dict, w: float | None = 0.5) -> pd.DataFrame:
-    "Retention rate per mark (rows) and model × severity (columns) at fidelity `w`, plus the classifier's hit rate on the GT."
+def mark_retention_table(evals: pd.DataFrame, prevalence: dict, w: float | None = 0.5, models=MODELS) -> pd.DataFrame:
+    "Retention rate per mark and model × severity at fidelity `w` (only the evaluations labelled `models`), plus the classifier's hit rate on the GT."
     rows = []
-    for (label, sev), g in evals.groupby(['label', 'severity']):
+    for (label, sev), g in evals[evals.label.isin(list(models))].groupby(['label', 'severity']):
         if not g.w.isna().all(): g = g[np.isclose(g.w, w)] if w is not None else g
         if g.empty: continue
         for m, p in prevalence.items():
