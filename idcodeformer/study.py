@@ -67,9 +67,10 @@ STUDY_PRESETS = {
                          test_identities=10, test_images_per_identity=3,
                          ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',), ablation_stages=('III',),
                          ablation_iters={'II': 15, 'III': 15}, n_samples=4, attr_images=300, attr_epochs=3),
-    # Sizes for about an hour on 2 cores. Measured on the synth model (64 px, batch 8) on a shared 2-core machine
-    # (load ~3.5): stage I 0.75 it/s, II 3.4 it/s (1.75 with L_ids), III 2.6 it/s; recognizers reach 0.965 (HQ) /
-    # 0.91 (LQ) verification after 80 iterations, so 300 leave margin; stages I-III keep the training preset's counts.
+    # Stages I-III keep the training preset's counts. Measured on a fresh clone on 2 CPU cores (step wall times):
+    # Synth-Test 1.6 min, recognizers 3.6 + 3.5 (0.99 HQ verification at 300 iterations), stage I 10.7, base II/III
+    # 4.9 + 3.5, ID II/III 9.4 + 4.1, evaluations 0.7 + 2.1 + 2.1, ablation 33.4 (16 fine-tunes, 13 evaluations),
+    # figures 0.3: 80 minutes.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
                          test_identities=50, test_images_per_identity=4,
                          ablation_iters={'II': 100, 'III': 100}),

@@ -8,7 +8,7 @@ latexmk is installed. A step whose `step_done.json` exists is skipped. After eac
 records (configs, logs, per-image CSVs, summaries, stripped notebooks) are copied to
 <results>/runs/<preset>/, from which nbs/figures.ipynb rebuilds every table and figure.
 
-Presets: synth (the paper's study, about an hour on 2 CPU cores; writes results/), quick (a first look
+Presets: synth (the paper's study, about 80 minutes on 2 CPU cores; writes results/), quick (a first look
 in a few minutes; writes runs/quick/results/), smoke (seconds per step; for tests).
 """
 import argparse, os, shutil, subprocess, sys, time
