@@ -172,31 +172,30 @@ def find_records(root, name: str = EVAL_RECORD) -> list[Path]:
     root = Path(root)
     return sorted(root.rglob(name)) if root.is_dir() else []
 
-def load_evaluations(root) -> pd.DataFrame:
-    "All per-image evaluation rows recorded below `root`, with columns run, label, severity, w, + metrics."
-    frames = []
+def _eval_entries(root):
+    "(record path, its columns run/label/severity/w, result entry) for each result of each evaluation record below `root`."
     for rec_path in find_records(root):
         rec = json.loads(rec_path.read_text())
         for r in rec['results']:
-            csv = rec_path.parent/r['per_image']
-            if not csv.is_file(): raise FileNotFoundError(f'{rec_path}: per-image CSV {csv} is missing')
-            df = pd.read_csv(csv)
-            df.insert(0, 'w', np.nan if r['w'] is None else float(r['w'])); df.insert(0, 'severity', r['severity'])
-            df.insert(0, 'label', rec['label']); df.insert(0, 'run', rec_path.parent.name)
-            frames.append(df)
+            yield rec_path, {'run': rec_path.parent.name, 'label': rec['label'], 'severity': r['severity'],
+                             'w': np.nan if r['w'] is None else float(r['w'])}, r
+
+def load_evaluations(root) -> pd.DataFrame:
+    "All per-image evaluation rows recorded below `root`, with columns run, label, severity, w, + metrics."
+    frames = []
+    for rec_path, key, r in _eval_entries(root):
+        csv = rec_path.parent/r['per_image']
+        if not csv.is_file(): raise FileNotFoundError(f'{rec_path}: per-image CSV {csv} is missing')
+        df = pd.read_csv(csv)
+        for i, (k, v) in enumerate(key.items()): df.insert(i, k, v)
+        frames.append(df)
     if not frames: raise FileNotFoundError(f'no {EVAL_RECORD} below {root}: run nbs/evaluate.ipynb first')
     return pd.concat(frames, ignore_index=True)
 
 def load_summaries(root) -> pd.DataFrame:
     "One row per (run, severity, w): the evaluator's summary JSON flattened (set-level metrics such as FID live here)."
-    rows = []
-    for rec_path in find_records(root):
-        rec = json.loads(rec_path.read_text())
-        for r in rec['results']:
-            s = json.loads((rec_path.parent/r['summary']).read_text())
-            rows.append({'run': rec_path.parent.name, 'label': rec['label'], 'severity': r['severity'],
-                         'w': np.nan if r['w'] is None else float(r['w']), **pd.json_normalize(s, sep='.').iloc[0].to_dict()})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{**key, **pd.json_normalize(json.loads((rec_path.parent/r['summary']).read_text()), sep='.').iloc[0].to_dict()}
+                         for rec_path, key, r in _eval_entries(root)])
 
 def load_records(root, name: str) -> dict[str, dict]:
     "Run folder name → parsed `name` JSON for each such file below `root`."
@@ -525,7 +524,7 @@ def training_runs(root, runs=MAIN_RUNS) -> pd.DataFrame:
         folder = Path(root)/name
         if not (folder/'done.json').is_file(): continue
         done, cfg = (json.loads((folder/f).read_text()) for f in ('done.json', 'config.json'))
-        rows.append({'run': name, 'stage': done['stage'], 'lambda_ids': cfg.get('lambda_ids', 0.0), 'iters': done['iters'],
+        rows.append({'run': name, 'stage': done['stage'], 'lambda_ids': cfg['lambda_ids'], 'iters': done['iters'],
                      'batch': cfg['batch_size'], 'minutes': done['seconds'] / 60,
                      **{k: done.get('val', {}).get(k) for k, _, _ in TRAIN_FIELDS}})
     return pd.DataFrame(rows)

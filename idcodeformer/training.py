@@ -874,8 +874,7 @@ class VQGANTrainer(Trainer):
         if len(dead):
             z = self.net.encoder(gt).permute(0, 2, 3, 1).reshape(-1, q.emb_dim)
             g = torch.Generator().manual_seed(int(self.cfg.seed) * 1_000_003 + t)     # a function of (seed, t): resumable
-            pick = torch.randperm(len(z), generator=g)[:len(dead)]
-            pick = torch.cat([pick, torch.randint(len(z), (len(dead) - len(pick),), generator=g)]).to(z.device)
+            pick = torch.randperm(len(z), generator=g).repeat(-(-len(dead) // len(z)))[:len(dead)].to(z.device)   # distinct while it can
             q.embedding.weight[dead] = z[pick].to(q.embedding.weight.dtype)
             self.env.broadcast_(q)
             if self.ema: self.ema.net.quantize.embedding.weight[dead] = q.embedding.weight[dead]
