@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core import autocast_dtype
-from .vqgan import VQGANConfig, VQGAN_PRESETS, VQAutoEncoder, ResBlock, _preset
+from .vqgan import VQGANConfig, VQGAN_PRESETS, VQAutoEncoder, ResBlock, _GROUPS, _preset
 from .vqgan import check_images, count_parameters, load_weights
 
 # %% auto #0
@@ -108,9 +108,9 @@ class TransformerSALayer(nn.Module):
 # %% ../../nbs/06_models.codeformer.ipynb #0b8d04ce
 class FuseSFTBlock(nn.Module):
     "CFT: `dec + w * (dec * scale(e) + shift(e))` with `e = encode_enc(cat[enc, dec])` (upstream `Fuse_sft_block`)."
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, groups: int = _GROUPS):
         super().__init__()
-        self.encode_enc = ResBlock(2 * ch, ch)
+        self.encode_enc = ResBlock(2 * ch, ch, groups)
         conv_pair = lambda: nn.Sequential(nn.Conv2d(ch, ch, 3, padding=1), nn.LeakyReLU(0.2, True),
                                           nn.Conv2d(ch, ch, 3, padding=1))
         self.scale, self.shift = conv_pair(), conv_pair()
@@ -159,7 +159,7 @@ class CodeFormer(VQAutoEncoder):
                                          for _ in range(cfg.n_layers)])
         self.idx_pred_layer = nn.Sequential(nn.LayerNorm(cfg.dim_embd),
                                             nn.Linear(cfg.dim_embd, cfg.codebook_size, bias=False))
-        self.fuse_convs_dict = nn.ModuleDict({r: FuseSFTBlock(cfg.channels(int(r))) for r in cfg.connections})
+        self.fuse_convs_dict = nn.ModuleDict({r: FuseSFTBlock(cfg.channels(int(r)), cfg.norm_groups) for r in cfg.connections})
         self._fuse_after = {self.generator.fuse_points[int(r)]: r for r in cfg.connections}  # block index → key
         self.fix_modules(cfg.fix_modules)
 

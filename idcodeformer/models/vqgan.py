@@ -20,7 +20,7 @@ __all__ = ['VQGAN_PRESETS', 'VQGANConfig', 'check_images', 'ResBlock', 'AttnBloc
            'count_parameters']
 
 # %% ../../nbs/05_models.vqgan.ipynb #69abdaec
-_GROUPS = 32  # GroupNorm groups, fixed upstream: every channel count must be a multiple of it
+_GROUPS = 32  # upstream's GroupNorm groups (`VQGANConfig.norm_groups`): every channel count must be a multiple of it
 
 @dataclass
 class VQGANConfig:
@@ -34,6 +34,7 @@ class VQGANConfig:
     emb_dim: int = 256                        # D, code dimension
     beta: float = 0.25                        # weight in the codebook loss (see `VectorQuantizer`)
     legacy_loss: bool = True                  # True: upstream's loss form (beta on the codebook term)
+    norm_groups: int = _GROUPS                # GroupNorm groups (upstream 32); see the note below on narrow models
 
     def __post_init__(self):
         self.ch_mult = tuple(int(m) for m in self.ch_mult)
@@ -42,11 +43,11 @@ class VQGANConfig:
         if self.img_size <= 0 or self.img_size % self.down_factor:
             raise ValueError(f'img_size={self.img_size} must be a positive multiple of the downsampling '
                              f'factor 2**(len(ch_mult)-1)={self.down_factor} (ch_mult={self.ch_mult})')
-        bad = [self.nf * m for m in self.ch_mult if (self.nf * m) % _GROUPS or m <= 0]
-        if bad: raise ValueError(f'nf*ch_mult gives channel counts {bad} that are not positive multiples of '
-                                 f'{_GROUPS} (GroupNorm groups); nf={self.nf}, ch_mult={self.ch_mult}')
-        for name in ('res_blocks', 'codebook_size', 'emb_dim'):
+        for name in ('res_blocks', 'codebook_size', 'emb_dim', 'norm_groups'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
+        bad = [self.nf * m for m in self.ch_mult if (self.nf * m) % self.norm_groups or m <= 0]
+        if bad: raise ValueError(f'nf*ch_mult gives channel counts {bad} that are not positive multiples of '
+                                 f'norm_groups={self.norm_groups} (GroupNorm groups); nf={self.nf}, ch_mult={self.ch_mult}')
 
     @property
     def down_factor(self) -> int: return 2 ** (len(self.ch_mult) - 1)
@@ -70,8 +71,10 @@ class VQGANConfig:
 
 VQGAN_PRESETS = {
     'official': {},
-    'synth': dict(img_size=64, nf=32, ch_mult=(1, 1, 2, 4), res_blocks=1, attn_resolutions=None,
-                  codebook_size=512, emb_dim=64),
+    # 64 px: a 16×16 latent grid (upstream's 256 tokens per face) and 8 GroupNorm groups; the sweep that chose it
+    # is results/tuning/stage1_sweep.csv (8×8 grid or 32 groups: grey backgrounds, ~2 dB lower at equal iterations)
+    'synth': dict(img_size=64, nf=32, ch_mult=(1, 2, 2), res_blocks=1, attn_resolutions=None,
+                  codebook_size=512, emb_dim=64, norm_groups=8),
     'smoke': dict(img_size=32, nf=32, ch_mult=(1, 1, 2, 2), res_blocks=1, attn_resolutions=None,
                   codebook_size=64, emb_dim=32),
 }
@@ -103,16 +106,16 @@ def check_images(x, *, down_factor: int = 1, size: int | None = None, name: str 
         raise ValueError(f'{name}: values must be in [-1, 1], got [{lo:.3g}, {hi:.3g}]{hint}')
 
 # %% ../../nbs/05_models.vqgan.ipynb #1590c5be
-def _norm(ch: int) -> nn.GroupNorm: return nn.GroupNorm(_GROUPS, ch, eps=1e-6, affine=True)
+def _norm(ch: int, groups: int = _GROUPS) -> nn.GroupNorm: return nn.GroupNorm(groups, ch, eps=1e-6, affine=True)
 
 class ResBlock(nn.Module):
     "Pre-activation residual block: (GroupNorm → swish → conv3×3) × 2, 1×1 `conv_out` shortcut if channels change."
-    def __init__(self, in_ch: int, out_ch: int | None = None):
+    def __init__(self, in_ch: int, out_ch: int | None = None, groups: int = _GROUPS):
         super().__init__()
         out_ch = in_ch if out_ch is None else out_ch
         self.in_ch, self.out_ch = in_ch, out_ch
-        self.norm1, self.conv1 = _norm(in_ch), nn.Conv2d(in_ch, out_ch, 3, padding=1)
-        self.norm2, self.conv2 = _norm(out_ch), nn.Conv2d(out_ch, out_ch, 3, padding=1)
+        self.norm1, self.conv1 = _norm(in_ch, groups), nn.Conv2d(in_ch, out_ch, 3, padding=1)
+        self.norm2, self.conv2 = _norm(out_ch, groups), nn.Conv2d(out_ch, out_ch, 3, padding=1)
         if in_ch != out_ch: self.conv_out = nn.Conv2d(in_ch, out_ch, 1)
 
     def forward(self, x):
@@ -122,9 +125,9 @@ class ResBlock(nn.Module):
 
 class AttnBlock(nn.Module):
     "Single-head self-attention over all H×W positions (1×1 convs `q,k,v`, `proj_out`), residual."
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, groups: int = _GROUPS):
         super().__init__()
-        self.norm = _norm(ch)
+        self.norm = _norm(ch, groups)
         self.q, self.k, self.v, self.proj_out = (nn.Conv2d(ch, ch, 1) for _ in range(4))
 
     def forward(self, x):
@@ -191,16 +194,16 @@ class Encoder(nn.Module):
     "Image → latent features (B×emb_dim×r×r); `taps` maps each level's resolution to the block index tapped by CodeFormer."
     def __init__(self, cfg: VQGANConfig, in_ch: int = 3):
         super().__init__()
-        blocks, self.taps = [nn.Conv2d(in_ch, cfg.nf, 3, padding=1)], {}
+        blocks, self.taps, g = [nn.Conv2d(in_ch, cfg.nf, 3, padding=1)], {}, cfg.norm_groups
         ch = cfg.nf
         for level, (res, mult) in enumerate(zip(cfg.resolutions, cfg.ch_mult)):
             for _ in range(cfg.res_blocks):
-                blocks.append(ResBlock(ch, cfg.nf * mult)); ch = cfg.nf * mult
+                blocks.append(ResBlock(ch, cfg.nf * mult, g)); ch = cfg.nf * mult
                 self.taps[res] = len(blocks) - 1                 # last residual block of the level
-                if res in cfg.attn_res: blocks.append(AttnBlock(ch))
+                if res in cfg.attn_res: blocks.append(AttnBlock(ch, g))
             if level < len(cfg.ch_mult) - 1: blocks.append(Downsample(ch))
-        blocks += [ResBlock(ch, ch), AttnBlock(ch), ResBlock(ch, ch),   # non-local stage at the latent grid
-                   _norm(ch), nn.Conv2d(ch, cfg.emb_dim, 3, padding=1)]
+        blocks += [ResBlock(ch, ch, g), AttnBlock(ch, g), ResBlock(ch, ch, g),   # non-local stage at the latent grid
+                   _norm(ch, g), nn.Conv2d(ch, cfg.emb_dim, 3, padding=1)]
         self.blocks = nn.ModuleList(blocks)
 
     def forward(self, x, taps: Iterable[int] | None = None):
@@ -216,17 +219,17 @@ class Generator(nn.Module):
     "Latent features → image; `fuse_points` maps each level's resolution to the block index after which CodeFormer fuses."
     def __init__(self, cfg: VQGANConfig, out_ch: int = 3):
         super().__init__()
-        ch = cfg.nf * cfg.ch_mult[-1]
-        blocks = [nn.Conv2d(cfg.emb_dim, ch, 3, padding=1), ResBlock(ch, ch), AttnBlock(ch), ResBlock(ch, ch)]
+        ch, g = cfg.nf * cfg.ch_mult[-1], cfg.norm_groups
+        blocks = [nn.Conv2d(cfg.emb_dim, ch, 3, padding=1), ResBlock(ch, ch, g), AttnBlock(ch, g), ResBlock(ch, ch, g)]
         self.fuse_points = {}
         for level in reversed(range(len(cfg.ch_mult))):
             res, attn = cfg.resolutions[level], cfg.resolutions[level] in cfg.attn_res
             for j in range(cfg.res_blocks):
-                blocks.append(ResBlock(ch, cfg.nf * cfg.ch_mult[level])); ch = cfg.nf * cfg.ch_mult[level]
+                blocks.append(ResBlock(ch, cfg.nf * cfg.ch_mult[level], g)); ch = cfg.nf * cfg.ch_mult[level]
                 if j == 0 or attn: self.fuse_points[res] = len(blocks) - 1
-                if attn: blocks.append(AttnBlock(ch))
+                if attn: blocks.append(AttnBlock(ch, g))
             if level > 0: blocks.append(Upsample(ch))
-        blocks += [_norm(ch), nn.Conv2d(ch, out_ch, 3, padding=1)]
+        blocks += [_norm(ch, g), nn.Conv2d(ch, out_ch, 3, padding=1)]
         self.blocks = nn.ModuleList(blocks)
 
     def forward(self, x):
