@@ -16,7 +16,7 @@ from torch.utils.data import Dataset
 
 from .core import (IMAGE_EXTS, ImageError, atomic_write_json, atomic_write_text, img2tensor, list_images,
                                read_image, write_image)
-from .degradations import DegradationConfig, degrade, preset_for_size
+from .degradations import SYNTH_SEVERITIES, DegradationConfig, degrade, preset_for_size
 from . import synthfaces
 from .synthfaces import MARKS, identity_indices, sample_identity, synth_face
 
@@ -296,7 +296,7 @@ def build_synth_test(out_dir, n_identities: int = 100, images_per_identity: int 
     "Write Synth-Test (hq/, one LQ folder per severity, manifest.json/.csv, pairs.txt) to `out_dir`; returns the manifest path."
     if images_per_identity < 2: raise ValueError(f'images_per_identity must be >= 2 for same-identity pairs, got {images_per_identity}')
     out = _fresh_dir(out_dir)
-    cfgs = {s: preset_for_size(s, size) for s in severities}
+    cfgs = {s: preset_for_size(SYNTH_SEVERITIES.get(s, s), size) for s in severities}
     ids = [int(k) for k in identity_indices('test', n_identities)]
     records = []
     for k in ids:
