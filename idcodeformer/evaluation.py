@@ -27,8 +27,8 @@ __all__ = ['METRICS', 'HIGHER_IS_BETTER', 'PROTOCOLS', 'Protocol', 'get_protocol
            'MetricUnavailable', 'EvalResult', 'evaluate', 'cli_main']
 
 # %% ../nbs/09a_evaluation.ipynb #d44cf972
-METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif')
-HIGHER_IS_BETTER = {'psnr': True, 'ssim': True, 'lpips': False, 'fid': False, 'ids': True, 'deg': False,
+METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif')
+HIGHER_IS_BETTER = {'psnr': True, 'ssim': True, 'lpips': False, 'fid': False, 'fd': False, 'ids': True, 'deg': False,
                     'deg_vqfr': False, 'lmd': False, 'ret': True, 'verif': True}
 
 @dataclass(frozen=True)
@@ -48,8 +48,10 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
     Protocol('basicsr-psnr-ssim', ('psnr', 'ssim'), 'BasicSR PSNR/SSIM: RGB, 0-255, crop_border 0, SSIM 11x11 Gaussian sigma 1.5 per channel'),
     Protocol('vqfr-deg', ('deg_vqfr',), "VQFR 'Deg.': ResNetArcFace r18 on cv2 gray 128x128 whole images, (x-127.5)/127.5, "
              'arccos in degrees, pairs < 1 degree dropped from the mean'),
-    Protocol('synth-v1', ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd', 'marks', 'verif'),
+    Protocol('synth-v1', ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif'),
              'SynthFaces study protocol: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID (pytorch-fid pool3) vs the GT set, '
+             'FD (synth-feat): Frechet distance and KID vs the GT set in the pooled features of a SynthFaces '
+             'identity-parameter regressor (neither identity network), '
              'IDS/Deg. by loss network and judge, LMD vs renderer landmarks, rare-mark retention, verification accuracy'),
     Protocol('real-v1', ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd'),
              'Real faces: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID vs the GT set (or given statistics), IDS/Deg. by loss '
@@ -207,16 +209,16 @@ class EvalResult:
 class _Setup:
     "The metric objects of one evaluation, built once."
     def __init__(self, metrics, proto: Protocol, pairs, gt_files, *, id_nets, manifest, mark_classifier, landmark_model,
-                 vqfr_weights, fid_reference, fid_cache, pairs_file, device, allow_missing, substitutes):
+                 feature_net, vqfr_weights, fid_reference, fid_cache, pairs_file, device, allow_missing, substitutes):
         self.proto, self.device, self.allow_missing, self.substitutes = proto, device, allow_missing, substitutes
         self.skipped, self.nets, self.need = {}, [], set()
         self.manifest = load_manifest(manifest) if manifest is not None else None
-        self.lp = self.inc = self.vq = self.lm = self.clf = None
+        self.lp = self.inc = self.vq = self.lm = self.clf = self.fnet = None
         self.id_nets, self.fid_ref, self.fid_save, self.pairs = {}, None, None, []
         for m in metrics:
             try:
                 getattr(self, f'_setup_{m}', lambda **_: None)(pairs=pairs, gt_files=gt_files, id_nets=id_nets or {},
-                    mark_classifier=mark_classifier, landmark_model=landmark_model, vqfr_weights=vqfr_weights,
+                    mark_classifier=mark_classifier, landmark_model=landmark_model, feature_net=feature_net, vqfr_weights=vqfr_weights,
                     fid_reference=fid_reference, fid_cache=fid_cache, pairs_file=pairs_file)
                 self.need.add(m)
             except (W.WeightsError, FileNotFoundError, MetricUnavailable) as e:
@@ -245,6 +247,15 @@ class _Setup:
         else:
             mu, sigma, meta = M.load_fid_stats(ref)
             self.fid_ref = (mu, sigma, {'reference': str(ref), **meta, 'sha256': M.sha256_of(ref)})
+
+    def _setup_fd(self, gt_files, feature_net, **_):
+        if len(gt_files) < 2: raise MetricUnavailable(f'FD (synth-feat) needs at least 2 images, got {len(gt_files)}')
+        self.fnet, files = self._attr(feature_net, 'feature network for FD (synth-feat) (feature_net=...; CLI --feature-net: '
+                                      'a SynthFaces parameter regressor, metrics.train_param_regressor + save_attr_net)')
+        if not callable(getattr(self.fnet, 'features', None)):
+            raise ValueError(f'FD (synth-feat) needs a network with .features (a metrics.ParamRegressor), got {type(self.fnet).__name__}')
+        self.fd_info = M.NetInfo('fd[synth-feat]', getattr(self.fnet, 'description', type(self.fnet).__name__), files)
+        self.nets.append(self.fd_info)
 
     def _setup_ids(self, id_nets, **_):
         for role in ('loss', 'judge'):
@@ -321,6 +332,7 @@ class _Pass:
     def __init__(self, s: _Setup):
         self.s, self.cols, self.names = s, defaultdict(list), []
         self.feats_r, self.feats_g, self.emb = [], [], defaultdict(dict)
+        self.fd_r, self.fd_g = [], []          # FD (synth-feat) features of restored and GT images
 
     def add(self, names, r8, g8, batch):
         s, need, p = self.s, self.s.need, self.s.proto
@@ -328,11 +340,12 @@ class _Pass:
         if 'psnr' in need: out['psnr'] = M.psnr(r8, g8, p.crop_border, p.y_channel, names).numpy()
         if 'ssim' in need: out['ssim'] = M.ssim(r8, g8, p.crop_border, p.y_channel, names).numpy()
         rt = gt = None
-        if need & {'lpips', 'fid', 'ids', 'deg', 'verif'}: rt, gt = img2tensor(r8), img2tensor(g8)
+        if need & {'lpips', 'fid', 'fd', 'ids', 'deg', 'verif'}: rt, gt = img2tensor(r8), img2tensor(g8)
         if s.lp is not None: out[s.lp.name] = s.lp(rt, gt).numpy()
         if s.inc is not None:
             self.feats_r.append(s.inc((rt + 1) / 2))
             if s.fid_save is not None: self.feats_g.append(s.inc((gt + 1) / 2))
+        if s.fnet is not None: self.fd_r.append(s.fnet.features(rt)); self.fd_g.append(s.fnet.features(gt))
         for role, net in s.id_nets.items():
             fn = M.embed_fn(net.embedder)
             er, eg = fn(rt.to(s.device)).detach().cpu(), fn(gt.to(s.device)).detach().cpu()
@@ -414,6 +427,11 @@ def _set_metrics(setup: _Setup, ps: _Pass, n_boot: int, seed: int) -> dict:
             mu_g, sig_g, meta = setup.fid_ref
             value = M.fid_from_features(fr, ref_stats=(mu_g, sig_g))
         out[setup.inc.name] = {'value': value, 'n': len(fr), 'reference': meta, 'better': 'lower'}
+    if setup.fnet is not None:
+        fr, fg = np.concatenate(ps.fd_r), np.concatenate(ps.fd_g)
+        out['fd[synth-feat]'] = {'value': M.fid_from_features(fr, ref_feats=fg), 'kid': M.kid(fr, fg), 'n': len(fr),
+                               'better': 'lower', 'network': setup.fd_info.network, 'feature_dim': int(fr.shape[1]),
+                               'reference': 'gt (same evaluation)'}
     for role in setup.id_nets if setup.pairs else []:
         e = ps.emb[role]
         same = np.array([s for _, _, s in setup.pairs])
@@ -430,7 +448,7 @@ def _set_metrics(setup: _Setup, ps: _Pass, n_boot: int, seed: int) -> dict:
 # %% ../nbs/09a_evaluation.ipynb #5d1a170c
 def evaluate(restored_dir, gt_dir, metrics: Sequence[str] | str | None = None, protocol: str | Protocol = 'synth-v1',
              out_dir=None, *, id_nets: dict | None = None, manifest=None, mark_classifier=None, landmark_model=None,
-             vqfr_weights='arcface_resnet18', fid_reference: str | None = None, fid_cache=None, pairs_file=None,
+             feature_net=None, vqfr_weights='arcface_resnet18', fid_reference: str | None = None, fid_cache=None, pairs_file=None,
              baseline=None, device='cpu', batch_size: int = 16, allow_missing: bool = False, substitutes: bool = False,
              n_boot: int | None = None, seed: int = 0, progress: bool = True) -> EvalResult:
     """Every metric of `protocol` (or the subset `metrics`) over matched restored/GT images in one decoding pass.
@@ -444,7 +462,7 @@ def evaluate(restored_dir, gt_dir, metrics: Sequence[str] | str | None = None, p
     if tuple(metrics) != proto.metrics: proto = get_protocol(proto.name, metrics=tuple(metrics)) if proto.name in PROTOCOLS else replace(proto, metrics=tuple(metrics))
     pairs = match_folders(restored_dir, gt_dir)
     setup = _Setup(metrics, proto, pairs, [g for _, _, g in pairs], id_nets=id_nets, manifest=manifest,
-                   mark_classifier=mark_classifier, landmark_model=landmark_model, vqfr_weights=vqfr_weights,
+                   mark_classifier=mark_classifier, landmark_model=landmark_model, feature_net=feature_net, vqfr_weights=vqfr_weights,
                    fid_reference=fid_reference, fid_cache=fid_cache, pairs_file=pairs_file, device=device,
                    allow_missing=allow_missing, substitutes=substitutes)
     ps, t1 = _Pass(setup), time.time()
@@ -504,6 +522,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--pairs', help='verification pair list (LFW format); default: the one the manifest names')
     ap.add_argument('--mark-classifier', help='mark classifier file (metrics.save_attr_net)')
     ap.add_argument('--landmark-model', help='landmark regressor file (metrics.save_attr_net)')
+    ap.add_argument('--feature-net', help='FD (synth-feat) feature network: a parameter regressor file (metrics.save_attr_net)')
     ap.add_argument('--vqfr-weights', default='arcface_resnet18', help='ResNetArcFace weights for deg_vqfr (registry name or file)')
     ap.add_argument('--fid-reference', help="'gt' (default) or an .npz with mu/sigma (e.g. FFHQ statistics)")
     ap.add_argument('--fid-cache', help='folder for cached reference statistics (default: weights cache/fid_stats)')
@@ -520,7 +539,8 @@ def cli_main(argv: list[str] | None = None) -> int:
     try:
         id_nets = {r: load_embedder(s, args.device) for r, s in (('loss', args.id_loss), ('judge', args.id_judge)) if s}
         res = evaluate(args.restored, args.gt, args.metrics, args.protocol, args.out, id_nets=id_nets, manifest=args.manifest,
-                       mark_classifier=args.mark_classifier, landmark_model=args.landmark_model, vqfr_weights=args.vqfr_weights,
+                       mark_classifier=args.mark_classifier, landmark_model=args.landmark_model, feature_net=args.feature_net,
+                       vqfr_weights=args.vqfr_weights,
                        fid_reference=args.fid_reference, fid_cache=args.fid_cache, pairs_file=args.pairs, baseline=args.baseline,
                        device=args.device, batch_size=args.batch_size, allow_missing=args.allow_missing,
                        substitutes=args.substitutes, n_boot=args.bootstrap, seed=args.seed, progress=not args.no_progress)
