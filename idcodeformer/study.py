@@ -4,7 +4,8 @@
 
 # %% ../nbs/12a_study.ipynb #224bfc95
 from __future__ import annotations
-import contextlib, dataclasses, json, math, os, shutil, time
+import dataclasses, json, math, os, shutil, subprocess, sys, threading, time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -16,16 +17,18 @@ from .core import ROOT, atomic_write_json, atomic_write_text
 from .report import format_ci, macro_name, save_figure, save_table, write_number_macros
 
 # %% auto #0
-__all__ = ['STUDY_PRESETS', 'DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'NOTEBOOKS', 'MAIN_METRICS', 'MODELS',
-           'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER',
-           'DEMO_PREVALENCE', 'StudyPreset', 'study_preset', 'step_status', 'run_notebook', 'strip_notebook',
-           'copy_records', 'find_records', 'load_evaluations', 'load_summaries', 'load_records', 'load_codeformer',
-           'restore_folder', 'sample_names', 'prepare_test_set', 'evaluate_run', 'Step', 'study_plan', 'ablation_plan',
-           'step_folder', 'run_steps', 'metric_column', 'metric_header', 'summary_value', 'main_table', 'delta_table',
-           'recognizer_table', 'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
-           'mark_retention_table', 'plot_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
-           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'demo_records', 'project_dir',
-           'evaluate_step', 'run_inline', 'notebook_params']
+__all__ = ['STUDY_PRESETS', 'DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'NOTEBOOKS', 'CEILING', 'EVAL_NEEDS',
+           'ABLATION_NEEDS', 'STEP_COSTS', 'RUNTIME_PARAMS', 'MAIN_METRICS', 'MODELS', 'TEX_SYMBOLS', 'MAIN_RUNS',
+           'TRAIN_FIELDS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER', 'DEMO_PREVALENCE', 'INLINE_LOG',
+           'StudyPreset', 'study_preset', 'step_status', 'run_notebook', 'strip_notebook', 'copy_records',
+           'find_records', 'load_evaluations', 'load_summaries', 'load_records', 'load_codeformer', 'load_vqgan',
+           'restore_folder', 'sample_names', 'prepare_test_set', 'evaluate_run', 'Step', 'check_plan', 'study_plan',
+           'ablation_plan', 'step_folder', 'step_cost', 'StepsFailed', 'step_threads', 'run_steps', 'metric_column',
+           'metric_header', 'summary_value', 'main_table', 'delta_table', 'recognizer_table', 'tex_symbols',
+           'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift',
+           'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid', 'plot_reach_stage', 'eval_folders',
+           'plot_qualitative', 'number_values', 'target_values', 'demo_records', 'project_dir', 'evaluate_step',
+           'run_inline', 'notebook_params']
 
 # %% ../nbs/12a_study.ipynb #a3b0f0d8
 @dataclass
@@ -43,8 +46,9 @@ class StudyPreset:
     lambda_ids: float = 1.0                  # ID-CodeFormer's identity-loss weight
     id_reach: str = 'transformer'            # what L_ids trains in ID-CodeFormer
     judge_seed: int = 1                      # seed of the judge recognizer (the loss net uses seed 0)
+    judge_lq_prob: float = 0.5               # the judge's degradation augmentation: share of iterations on LQ faces
     rec_pairs: int = 0                       # verification pairs per kind in the recognizers' own validation (0: training preset's)
-    metrics: tuple = ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd', 'marks', 'verif')  # evaluator metrics
+    metrics: tuple = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif')  # evaluator metrics
     ablation_lambdas: tuple = (0.0, 0.1, 0.5, 1.0, 2.0)
     ablation_reaches: tuple = ('cft', 'transformer', 'encoder')
     ablation_stages: tuple = ('II', 'III', 'II+III')
@@ -59,7 +63,7 @@ class StudyPreset:
 
 STUDY_PRESETS = {
     'smoke': StudyPreset('smoke', 'smoke', iters={'recognizer': 4, 'I': 2, 'II': 2, 'III': 2},
-                         metrics=('psnr', 'ssim', 'lpips', 'ids', 'deg', 'lmd', 'marks', 'verif'),   # FID's Inception: most of a smoke run
+                         metrics=('psnr', 'ssim', 'lpips', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif'),   # FID's Inception: most of a smoke run
                          test_identities=5, test_images_per_identity=3, test_size=32,
                          w_values=(0.0, 1.0), ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',),
                          ablation_stages=('III',), ablation_iters={'II': 2, 'III': 2}, n_samples=2, attr_images=48, attr_epochs=1),
@@ -71,8 +75,11 @@ STUDY_PRESETS = {
     # Synth-Test 1.6 min, recognizers 3.6 + 3.5 (0.99 HQ verification at 300 iterations), stage I 10.7, base II/III
     # 4.9 + 3.5, ID II/III 9.4 + 4.1, evaluations 0.7 + 2.1 + 2.1, ablation 33.4 (16 fine-tunes, 13 evaluations),
     # figures 0.3: 80 minutes.
+    # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
+    # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
                          test_identities=50, test_images_per_identity=4,
+                         ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',), ablation_stages=('III',),
                          ablation_iters={'II': 100, 'III': 100}),
 }
 
@@ -101,29 +108,42 @@ def step_status(folder, params: dict) -> str:
                          f'delete the folder to redo it, or choose another run folder')
     return 'done'
 
-@contextlib.contextmanager
-def _without_env(*names):
-    "Temporarily remove environment variables (restored afterwards)."
-    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
-    try: yield
-    finally: os.environ.update(saved)
+def _stamp(t: float) -> str: return time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(t))
 
-def run_notebook(notebook, folder, params: dict, name: str | None = None, log=print) -> dict:
-    "Execute `notebook` with `params` into `folder/<name>` unless `folder` holds a finished run; returns the marker."
-    notebook, folder = Path(notebook), Path(folder)
+def _write_done(folder, marker: dict, params: dict, t0: float, info=None) -> dict:
+    "Write `folder/step_done.json`: `marker`, the parameters, seconds, start/finish times and `info` (a dict or a function giving one)."
+    marker = {**marker, 'params': _jsonable(params), 'seconds': round(time.time() - t0, 1), 'started': _stamp(t0),
+              'finished': _stamp(time.time()), **((info() if callable(info) else info) or {})}
+    atomic_write_json(Path(folder)/DONE, marker)
+    return {**marker, 'skipped': False}
+
+def _child_env(env: dict | None = None) -> dict:
+    "The environment of a child kernel or process: this one's without `IN_TEST`, updated with `env`."
+    return {**{k: v for k, v in os.environ.items() if k != 'IN_TEST'}, **{k: str(v) for k, v in (env or {}).items()}}
+
+def _kernel_manager(env: dict, cwd: str):
+    "A kernel manager class whose kernels start with environment `env` in folder `cwd` (this process's stay as they are)."
+    from jupyter_client.manager import AsyncKernelManager
+    class StepKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw): return await super().start_kernel(**{**kw, 'env': dict(env), 'cwd': cwd})
+    return StepKernelManager
+
+def run_notebook(notebook, folder, params: dict, name: str | None = None, log=print, env: dict | None = None,
+                 runtime: dict | None = None, info=None) -> dict:
+    """Execute `notebook` with `params` into `folder/<name>` unless `folder` holds a finished run; returns the marker.
+    `env`: variables set in the kernel's environment; `runtime`: further parameters that do not change the result
+    (thread counts), passed to the notebook but not part of the marker's `params`; `info`: more marker fields."""
+    notebook, folder = Path(notebook).resolve(), Path(folder).resolve()
     if not notebook.is_file(): raise FileNotFoundError(f'notebook not found: {notebook}')
     if step_status(folder, params) == 'done': return {**json.loads((folder/DONE).read_text()), 'skipped': True}
     import papermill as pm
     folder.mkdir(parents=True, exist_ok=True)
     out = folder/(name or notebook.name)
     t0 = time.time()
-    with _without_env('IN_TEST'):
-        pm.execute_notebook(str(notebook), str(out), parameters=params, cwd=str(folder), kernel_name='python3',
-                            progress_bar=False, log_output=False)
-    marker = {'notebook': str(notebook.name), 'executed': out.name, 'params': _jsonable(params),
-              'seconds': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%d %H:%M:%S')}
-    atomic_write_json(folder/DONE, marker)
-    return {**marker, 'skipped': False}
+    # no `cwd=`: papermill would chdir this whole process, which concurrent steps share; the kernel starts in `folder`
+    pm.execute_notebook(str(notebook), str(out), parameters={**params, **(runtime or {})}, kernel_name='python3',
+                        progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(_child_env(env), str(folder)))
+    return _write_done(folder, {'notebook': notebook.name, 'executed': out.name}, params, t0, info)
 
 # %% ../nbs/12a_study.ipynb #3f6957bc
 RECORD_EXTS = ('.json', '.csv', '.txt', '.yaml', '.yml', '.ipynb', '.png')
@@ -209,13 +229,26 @@ def load_codeformer(path, device='cpu'):
     model = load_restorer(path, device=device)
     return model.eval(), load_training_state(path)['config']
 
-def restore_folder(model, lq_dir, out_dir, w: float, batch_size: int = 16) -> Path:
-    "Restore every image of `lq_dir` at fidelity `w` into `out_dir` (same names, .png)."
+def load_vqgan(path, device='cpu'):
+    "`(model, config)`: a stage-I `model.pt` of this project (EMA weights, strict) and its training config."
+    from idcodeformer.models.vqgan import VQAutoEncoder
+    from idcodeformer.training import TrainConfig, load_training_state
+    cfg = load_training_state(path)['config']
+    tc = TrainConfig.from_dict(cfg)
+    model = VQAutoEncoder.from_preset(tc.model_preset, img_size=tc.img_size).load_weights(path).to(device)
+    return model.eval(), cfg
+
+def restore_folder(model, lq_dir, out_dir, w: float | None, batch_size: int = 16) -> Path:
+    "Restore every image of `lq_dir` at fidelity `w` into `out_dir` (same names, .png); a VQGAN (`w` None) reconstructs them."
+    import torch
     from idcodeformer.core import img2tensor, list_images, read_image, tensor2img, write_image
     files, out = list_images(lq_dir), Path(out_dir)
     for i in range(0, len(files), batch_size):
         chunk = files[i:i + batch_size]
-        y = model.restore(img2tensor(np.stack([read_image(f) for f in chunk])), w=w, batch_size=batch_size)
+        x = img2tensor(np.stack([read_image(f) for f in chunk]))
+        if w is None:
+            with torch.no_grad(): y = model(x.to(next(model.parameters()).device)).out.clamp(-1, 1).cpu()
+        else: y = model.restore(x, w=w, batch_size=batch_size)
         for f, img in zip(chunk, tensor2img(y)): write_image(out/f'{f.stem}.png', img)
     return out
 
@@ -241,15 +274,18 @@ def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size
         if got != want: raise ValueError(f'{ts} holds a Synth-Test built with {got}, not {want}: delete it or choose another folder')
     else: build_synth_test(ts, n_identities, images_per_identity, size=size, seed=seed, n_pairs=n_pairs or None)
     inst = ts/'instruments'
-    paths = {'manifest': man, 'marks': inst/'marks.pt', 'landmarks': inst/'landmarks.pt'}
-    if not (paths['marks'].is_file() and paths['landmarks'].is_file()):
-        x, marks, lmk, names = M.render_attr_training_set(attr_images, size=size, seed=seed)
+    paths = {'manifest': man, 'marks': inst/'marks.pt', 'landmarks': inst/'landmarks.pt', 'features': inst/'features.pt'}
+    if not all(paths[k].is_file() for k in ('marks', 'landmarks', 'features')):
+        x, marks, lmk, names, params = M.render_attr_training_set(attr_images, size=size, seed=seed, with_params=True)
         cfg = M.AttrNetConfig(size=size, epochs=attr_epochs, seed=seed)
         clf, h1 = M.train_mark_classifier(x, marks, names, cfg)
         reg, h2 = M.train_landmark_regressor(x, lmk, cfg)
-        M.save_attr_net(clf, paths['marks']); M.save_attr_net(reg, paths['landmarks'])
+        fcfg = dataclasses.replace(cfg, width=8)    # FD (synth-feat)'s network: width 16 overfits 2000 faces (see 09_metrics)
+        feat, h3 = M.train_param_regressor(x, params, fcfg)
+        M.save_attr_net(clf, paths['marks']); M.save_attr_net(reg, paths['landmarks']); M.save_attr_net(feat, paths['features'])
         atomic_write_json(inst/'instruments.json', {'train_images': attr_images, 'config': dataclasses.asdict(cfg),
-                                                    'mark_loss': h1, 'landmark_loss': h2, 'marks': list(names)})
+                                                    'feature_config': dataclasses.asdict(fcfg), 'mark_loss': h1,
+                                                    'landmark_loss': h2, 'feature_loss': h3, 'marks': list(names)})
     return paths
 
 def _runnable_metrics(metrics) -> tuple[list, dict]:
@@ -269,31 +305,39 @@ def evaluate_run(checkpoint: str, test_set, out_dir, severities=('mild', 'severe
                  loss_net: str = '', judge_net: str = '', protocol: str = 'synth-v1', metrics=None, label: str = '',
                  n_samples: int = 6, substitutes: bool = True, batch_size: int = 16, n_boot: int | None = None,
                  device: str = 'cpu', extra: dict | None = None, progress: bool = False) -> dict:
-    "Restore `test_set` with `checkpoint` ('lq': the inputs as they are) at each w, evaluate, write `out_dir/eval.json`."
+    """Restore `test_set` with `checkpoint` at each w, evaluate, write `out_dir/eval.json`. `checkpoint` 'lq': the inputs
+    as they are; a stage-I `model.pt`: the VQGAN's reconstruction of the clean HQ faces (the ceiling, once for all severities)."""
     from idcodeformer.evaluation import evaluate
+    from idcodeformer.training import load_training_state
     ts, out = Path(test_set), Path(out_dir)
     manifest = json.loads((ts/'manifest.json').read_text())
     inst = ts/'instruments'
-    model, cfg = (None, {}) if checkpoint == 'lq' else load_codeformer(checkpoint, device)
+    stage_one = checkpoint != 'lq' and load_training_state(checkpoint)['config'].get('stage') == 'I'
+    model, cfg = (None, {}) if checkpoint == 'lq' else load_vqgan(checkpoint, device) if stage_one else load_codeformer(checkpoint, device)
     names = sample_names(manifest, n_samples)
     id_nets = {r: p for r, p in (('loss', loss_net), ('judge', judge_net)) if p}
     from idcodeformer.evaluation import load_embedder
     id_nets = {r: load_embedder(str(p), device) for r, p in id_nets.items()}
     metrics, not_run = _runnable_metrics(metrics)
-    results = []
+    feats = inst/'features.pt'
+    results, done = [], set()
     for sev in severities:
-        for w in ([None] if model is None else w_values):
-            key = f'{sev}_{_wkey(w)}'
-            restored = ts/sev if model is None else restore_folder(model, ts/sev, out/'restored'/sev/_wkey(w), w, batch_size)
-            evaluate(restored, ts/'hq', metrics, protocol, out/'metrics'/key, id_nets=id_nets, manifest=ts/'manifest.json',
-                     mark_classifier=inst/'marks.pt', landmark_model=inst/'landmarks.pt', fid_cache=ts/'fid_stats',
-                     device=device, batch_size=batch_size, substitutes=substitutes, n_boot=n_boot, progress=progress)
-            for n in names: _copy(Path(restored)/f'{n}.png', out/'samples'/key/f'{n}.png')
+        for w in ([None] if model is None or stage_one else w_values):
+            key = 'hq' if stage_one else f'{sev}_{_wkey(w)}'
+            if key not in done:         # the ceiling's one evaluation serves every severity
+                restored = (ts/sev if model is None else restore_folder(model, ts/'hq', out/'restored'/'hq', None, batch_size) if stage_one
+                            else restore_folder(model, ts/sev, out/'restored'/sev/_wkey(w), w, batch_size))
+                evaluate(restored, ts/'hq', metrics, protocol, out/'metrics'/key, id_nets=id_nets, manifest=ts/'manifest.json',
+                         mark_classifier=inst/'marks.pt', landmark_model=inst/'landmarks.pt', feature_net=feats if feats.is_file() else None,
+                         fid_cache=ts/'fid_stats', device=device, batch_size=batch_size, substitutes=substitutes, n_boot=n_boot,
+                         progress=progress)
+                for n in names: _copy(Path(restored)/f'{n}.png', out/'samples'/key/f'{n}.png')
+                done.add(key)
             results.append({'severity': sev, 'w': w, 'per_image': f'metrics/{key}/per_image.csv', 'summary': f'metrics/{key}/summary.json'})
     for n in names: _copy(ts/'hq'/f'{n}.png', out/'samples'/'gt'/f'{n}.png')
     train = {k: cfg.get(k) for k in ('preset', 'stage', 'lambda_ids', 'id_reach', 'id_net', 'iters', 'init', 'seed', 'run_name')}
     rec = {'label': label or ('Input (LQ)' if model is None else Path(checkpoint).parent.name), 'checkpoint': str(checkpoint),
-           'kind': 'lq' if model is None else 'model', 'train': train, 'protocol': protocol, 'metrics': metrics, 'not_run': not_run,
+           'kind': 'lq' if model is None else 'vqgan' if stage_one else 'model', 'train': train, 'protocol': protocol, 'metrics': metrics, 'not_run': not_run,
            'test_set': {k: manifest[k] for k in ('seed', 'size', 'n_identities', 'images_per_identity')},
            'n_images': len(manifest['images']), 'mark_prevalence': manifest['mark_prevalence'], 'samples': names,
            'networks': {r: str(p) for r, p in (('loss', loss_net), ('judge', judge_net)) if p},
@@ -309,59 +353,91 @@ NOTEBOOKS = {'train': 'nbs/train.ipynb', 'evaluate': 'nbs/evaluate.ipynb', 'abla
              'figures': 'nbs/figures.ipynb'}
 
 class Step(NamedTuple):
-    name: str      # run folder name under the preset's runs folder
-    kind: str      # key of NOTEBOOKS
-    params: dict   # papermill parameters of the notebook
+    name: str               # run folder name under the preset's runs folder
+    kind: str               # key of NOTEBOOKS
+    params: dict            # papermill parameters of the notebook
+    needs: tuple = ()       # names of the steps whose outputs it reads (they finish before it starts)
 
-def _train(p: StudyPreset, runs, name: str, stage: str, **kw) -> Step:
+def check_plan(steps: list[Step]) -> list[Step]:
+    "`steps` as they are if names are unique and every need names a step of the plan, without cycles; a `ValueError` otherwise."
+    names = [s.name for s in steps]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup: raise ValueError(f'plan: step name(s) {dup} appear more than once')
+    unknown = {s.name: sorted(set(s.needs) - set(names)) for s in steps if set(s.needs) - set(names)}
+    if unknown: raise ValueError('plan: needs name unknown steps: ' + '; '.join(f'{k} needs {v}' for k, v in unknown.items())
+                                 + f' (the plan has {names})')
+    left = {s.name: set(s.needs) for s in steps}
+    while left:
+        free = [n for n, need in left.items() if not need & left.keys()]
+        if not free:                # every step left waits for another one left: follow the needs until one repeats
+            path, n = [], min(left)
+            while n not in path: path.append(n); n = min(left[n] & left.keys())
+            raise ValueError(f"plan: needs form a cycle: {' → '.join(path[path.index(n):] + [n])} (none of them could start)")
+        for n in free: del left[n]
+    return steps
+
+def _train(p: StudyPreset, runs, name: str, stage: str, needs=(), **kw) -> Step:
     it = p.iters.get(stage, 0)
     return Step(name, 'train', {'preset': p.train_preset, 'stage': stage, 'out_dir': str(runs), 'run_name': name,
-                                **({'iters': it} if it else {}), **kw})
+                                **({'iters': it} if it else {}), **kw}, tuple(needs))
 
-def _eval(p: StudyPreset, runs, name: str, checkpoint: str, label: str, **kw) -> Step:
+CEILING = 'Stage-I VQGAN (HQ input)'   # the clean faces through the shared codebook: the best a restorer on it can do
+EVAL_NEEDS = ('synth-test', 'rec-loss', 'rec-judge')
+"What every evaluation reads: the test set and its instruments, the loss network and the judge."
+
+def _eval(p: StudyPreset, runs, name: str, checkpoint: str, label: str, needs=(), **kw) -> Step:
     return Step(name, 'evaluate', {'checkpoint': checkpoint, 'label': label, 'test_set': str(Path(runs)/'synth-test'/'data'),
                                    'out_dir': str(Path(runs)/name), 'severities': list(p.severities),
                                    'w_values': list(p.w_values), 'loss_net': str(Path(runs)/'rec-loss'/'model.pt'),
                                    'judge_net': str(Path(runs)/'rec-judge'/'model.pt'), 'n_samples': p.n_samples,
-                                   'metrics': list(p.metrics), **kw})
+                                   'metrics': list(p.metrics), **kw}, tuple(needs))
+
+ABLATION_NEEDS = ('synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II')
+"The main-chain steps whose outputs the ablation's fine-tunes and evaluations read."
 
 def study_plan(p: StudyPreset, runs, results) -> list[Step]:
-    "The main chain of the study: every step with its parameters (`runs`: the preset's runs folder)."
+    "The main chain of the study: every step with its parameters and needs (`runs`: the preset's runs folder)."
     runs = Path(runs); m = lambda name: str(runs/name/'model.pt')
     ts = Path(runs)/'synth-test'/'data'
     ids = {'lambda_ids': p.lambda_ids, 'id_reach': p.id_reach, 'id_net': m('rec-loss')}
     rec = {'n_pairs': p.rec_pairs} if p.rec_pairs else {}
-    return [
+    steps = [
         Step('synth-test', 'evaluate', {'checkpoint': 'none', 'test_set': str(ts), 'out_dir': str(runs/'synth-test'),
                                         'n_identities': p.test_identities, 'images_per_identity': p.test_images_per_identity,
                                         'size': p.test_size, 'n_pairs': p.test_pairs, 'attr_images': p.attr_images,
                                         'attr_epochs': p.attr_epochs}),
         _train(p, runs, 'rec-loss', 'recognizer', rec_arch='ir_se_small', seed=0, **rec),
-        _train(p, runs, 'rec-judge', 'recognizer', rec_arch='iresnet_small', seed=p.judge_seed, **rec),
+        _train(p, runs, 'rec-judge', 'recognizer', rec_arch='iresnet_small', seed=p.judge_seed, rec_lq_prob=p.judge_lq_prob, **rec),
         _train(p, runs, 'stage1', 'I'),
-        _train(p, runs, 'base-II', 'II', vqgan_ckpt=m('stage1')),
-        _train(p, runs, 'base-III', 'III', vqgan_ckpt=m('stage1'), init=m('base-II')),
-        _train(p, runs, 'id-II', 'II', vqgan_ckpt=m('stage1'), **ids),
-        _train(p, runs, 'id-III', 'III', vqgan_ckpt=m('stage1'), init=m('id-II'), **ids),
-        _eval(p, runs, 'eval-lq', 'lq', 'Input (LQ)'),
-        _eval(p, runs, 'eval-base', m('base-III'), 'CodeFormer'),
-        _eval(p, runs, 'eval-id', m('id-III'), 'ID-CodeFormer'),
-        Step('ablation', 'ablation', {'study_preset_name': p.name, 'runs_dir': str(runs), 'out_dir': str(runs/'ablation')}),
-        Step('figures', 'figures', {'records': str(Path(results)/'runs'/p.name), 'out_dir': str(results), 'preset': p.name}),
+        _train(p, runs, 'base-II', 'II', ('stage1',), vqgan_ckpt=m('stage1')),
+        _train(p, runs, 'base-III', 'III', ('stage1', 'base-II'), vqgan_ckpt=m('stage1'), init=m('base-II')),
+        _train(p, runs, 'id-II', 'II', ('stage1', 'rec-loss'), vqgan_ckpt=m('stage1'), **ids),
+        _train(p, runs, 'id-III', 'III', ('stage1', 'rec-loss', 'id-II'), vqgan_ckpt=m('stage1'), init=m('id-II'), **ids),
+        _eval(p, runs, 'eval-vqgan', m('stage1'), CEILING, EVAL_NEEDS + ('stage1',)),
+        _eval(p, runs, 'eval-lq', 'lq', 'Input (LQ)', EVAL_NEEDS),
+        _eval(p, runs, 'eval-base', m('base-III'), 'CodeFormer', EVAL_NEEDS + ('base-III',)),
+        _eval(p, runs, 'eval-id', m('id-III'), 'ID-CodeFormer', EVAL_NEEDS + ('id-III',)),
+        Step('ablation', 'ablation', {'study_preset_name': p.name, 'runs_dir': str(runs), 'out_dir': str(runs/'ablation')},
+             ABLATION_NEEDS),
     ]
+    steps.append(Step('figures', 'figures', {'records': str(Path(results)/'runs'/p.name), 'out_dir': str(results), 'preset': p.name},
+                      tuple(s.name for s in steps)))      # reads every record
+    return check_plan(steps)
 
 # %% ../nbs/12a_study.ipynb #4badf283
 def _g(x: float) -> str: return f'{x:g}'
 
 def ablation_plan(p: StudyPreset, runs, out_dir) -> list[Step]:
-    "Training and evaluation steps of the λ sweep and the reach × stage grid (fine-tunes from the main baseline)."
+    """Training and evaluation steps of the λ sweep and the reach × stage grid (fine-tunes from the main baseline).
+    Their needs name steps of this plan only; the main-chain steps they read are the `ablation` step's (`ABLATION_NEEDS`)."""
     runs, out = Path(runs), Path(out_dir)
     base2, vq, rec = str(runs/'base-II'/'model.pt'), str(runs/'stage1'/'model.pt'), str(runs/'rec-loss'/'model.pt')
     it = p.ablation_iters
     trains, cells = {}, []         # run name → Step; (group, λ, reach, stages, run, reference)
     def ids(lam, reach): return {'lambda_ids': lam, 'id_reach': reach, 'id_net': rec} if lam > 0 else {}
     def t3(name, init, lam=0.0, reach='transformer'):
-        trains.setdefault(name, _train(dataclasses.replace(p, iters={'III': it.get('III', 0)}), out, name, 'III',
+        needs = (Path(init).parent.name,) if Path(init).parent.parent == out else ()     # on top of an ablation stage-II run
+        trains.setdefault(name, _train(dataclasses.replace(p, iters={'III': it.get('III', 0)}), out, name, 'III', needs,
                                        vqgan_ckpt=vq, init=init, **ids(lam, reach)))
         return name
     def t2(name, lam=0.0, reach='transformer'):
@@ -391,10 +467,10 @@ def ablation_plan(p: StudyPreset, runs, out_dir) -> list[Step]:
     for name, st in trains.items():
         steps.append(st)
         if st.params['stage'] == 'III':      # evaluate every restorer (stage-II-only runs are intermediate)
-            ev = _eval(p, runs, f'eval-{name}', str(out/name/'model.pt'), name, w_values=list(p.ablation_w),
+            ev = _eval(p, runs, f'eval-{name}', str(out/name/'model.pt'), name, (name,), w_values=list(p.ablation_w),
                        metrics=list(p.ablation_metrics), extra={'ablation': uses.get(name, [])})
             steps.append(ev._replace(params={**ev.params, 'out_dir': str(out/f'eval-{name}')}))
-    return steps
+    return check_plan(steps)
 
 # %% ../nbs/12a_study.ipynb #b9e8b031
 def step_folder(step: Step, runs) -> Path:
@@ -403,31 +479,158 @@ def step_folder(step: Step, runs) -> Path:
     if step.kind in ('evaluate', 'ablation'): return Path(step.params['out_dir'])
     return Path(runs)/step.name
 
-def run_steps(steps: list[Step], runs, root=ROOT, records=None, log=print, always=('figures',)) -> list[dict]:
-    "Execute `steps` in order with papermill (finished ones are skipped, except kinds in `always`), copying each run's records under `records`."
-    t0, done, out = time.time(), 0.0, []
-    for i, st in enumerate(steps):
-        folder = step_folder(st, runs)
-        if st.kind in always: (folder/DONE).unlink(missing_ok=True)      # cheap and reads everything before it: always rebuilt
-        t = time.time()
-        m = run_notebook(Path(root)/NOTEBOOKS[st.kind], folder, st.params)
-        if records is not None: copy_records(folder, Path(records)/folder.relative_to(runs))
-        out.append(m)
-        done += m['seconds']
-        left = len(steps) - i - 1
-        eta = f', about {_dur(done / (i + 1) * left)} left' if left and not m['skipped'] else ''
-        log(f'[{i + 1}/{len(steps)}] {st.name}: {"already done" if m["skipped"] else f"done in {_dur(time.time() - t)}"}'
-            f' (elapsed {_dur(time.time() - t0)}{eta})')
-    return out
+STEP_COSTS = {'evaluate:none': 2.5, 'evaluate:lq': 0.7, 'evaluate': 2.1, 'train:recognizer': 3.6, 'train:I': 23.0,
+              'train:II': 12.0, 'train:II+ids': 20.0, 'train:III': 8.0, 'train:III+ids': 12.0, 'ablation': 33.4, 'figures': 0.3}
+"Estimated minutes per kind of step (evaluate: building the test set, LQ inputs, a model; train: stage, + identity loss)."
+
+def step_cost(step: Step) -> float:
+    "The estimated minutes of `step` from `STEP_COSTS` (1 for a kind it does not list)."
+    p = step.params
+    if step.kind == 'train': key = f"train:{p.get('stage')}" + ('+ids' if p.get('lambda_ids') else '')
+    elif step.kind == 'evaluate': key = f"evaluate:{p['checkpoint']}" if p.get('checkpoint') in ('none', 'lq') else 'evaluate'
+    else: key = step.kind
+    return STEP_COSTS.get(key, 1.0)
+
+class StepsFailed(RuntimeError):
+    "Steps of a plan failed; `failed`: step name → its exception, `not_run`: the steps that did not start."
+    def __init__(self, message: str, failed: dict, not_run: list):
+        super().__init__(message); self.failed, self.not_run = failed, not_run
+
+def _cpus() -> int:
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def step_threads(jobs: int) -> int:
+    "CPU threads of each of `jobs` steps running at once: this machine's cores ÷ `jobs`, at least 1."
+    return max(1, _cpus() // jobs)
+
+def _chains(steps: list[Step], cost: dict) -> dict:
+    "Step name → `cost` of the step plus the longest chain of `cost` among the steps of `steps` that need it."
+    after, memo = {s.name: [t.name for t in steps if s.name in t.needs] for s in steps}, {}
+    def chain(n):
+        if n not in memo: memo[n] = cost[n] + max((chain(m) for m in after[n]), default=0.0)
+        return memo[n]
+    return {s.name: chain(s.name) for s in steps}
+
+def _error_text(e: BaseException, limit: int = 300) -> str:
+    "One line about `e` (a papermill error: the notebook's exception, not its whole traceback)."
+    text = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:limit]
+
+class _Now:
+    "An executor that runs each call at once in this thread (jobs=1: no threads, exactly the old sequential run)."
+    def submit(self, fn, *args):
+        f = Future()
+        try: f.set_result(fn(*args))
+        except Exception as e: f.set_exception(e)
+        return f
+    def shutdown(self, wait=True): pass
+
+def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: int = 0, records=None, log=print,
+              always=(), wide=(), keep_going: bool = False) -> list[dict]:
+    """Run `steps` at most `jobs` at a time, each once all its needs are done, longest chain first.
+    `run_one(step, folder, threads, jobs, info)` runs one step and returns its marker (`info()`: the fields about how
+    it ran); `where(step, folder)`: where its record is (for errors). Kinds in `always` run even when done; kinds in
+    `wide` take all `jobs` slots (they run steps of their own)."""
+    check_plan(steps)
+    if not isinstance(jobs, int) or jobs < 1: raise ValueError(f'jobs: expected an integer ≥ 1, got {jobs!r}')
+    threads = threads or step_threads(jobs)
+    by = {s.name: s for s in steps}
+    folder = {s.name: step_folder(s, runs) for s in steps}
+    for s in steps:                  # a marker with other parameters stops the plan before anything runs
+        if s.kind not in always: step_status(folder[s.name], s.params)
+    width = {s.name: jobs if s.kind in wide else 1 for s in steps}
+    cost = {s.name: step_cost(s) / width[s.name] for s in steps}          # estimated minutes of wall time
+    order = {s.name: i for i, s in enumerate(steps)}
+    chain = _chains(steps, cost) if jobs > 1 else {s.name: 0.0 for s in steps}   # jobs=1: the listed order
+    lock, t0 = threading.Lock(), time.time()
+    state, began, overlap, out, failed = {}, {}, {}, {}, {}     # name → running|done|failed; start time; overlapping steps
+    running, measured, count = {}, [0.0, 0.0], [0]              # future → name; [seconds, estimated minutes] run here
+
+    def info_of(name):
+        def info():
+            with lock: return {'jobs': jobs, 'threads': threads, 'concurrent_with': sorted(overlap[name])}
+        return info
+
+    def left() -> str:
+        "The estimated time left: the steps run so far set the scale of `STEP_COSTS`."
+        todo = [s for s in steps if state.get(s.name) in (None, 'running')]
+        if not todo or not measured[1]: return ''
+        rate, now = measured[0] / measured[1], time.time()
+        rem = {s.name: max(0.0, cost[s.name] * rate - (now - began[s.name] if s.name in began else 0.0)) for s in todo}
+        secs = max(sum(rem[n] * width[n] for n in rem) / jobs, max(_chains(todo, rem).values()))
+        return f', about {_dur(secs)} left'
+
+    def finish(st, m, t):
+        if records is not None: copy_records(folder[st.name], Path(records)/folder[st.name].relative_to(runs))
+        state[st.name], out[st.name] = 'done', m
+        count[0] += 1
+        if not m['skipped']: measured[0] += m['seconds'] * width[st.name]; measured[1] += cost[st.name] * width[st.name]
+        what = 'already done' if m['skipped'] else f'done in {_dur(time.time() - t)}'
+        log(f'[{count[0]}/{len(steps)}] {st.name}: {what} (elapsed {_dur(time.time() - t0)}{"" if m["skipped"] else left()})')
+
+    pool = ThreadPoolExecutor(jobs) if jobs > 1 else _Now()
+    try:
+        while True:
+            free = jobs - sum(width[n] for n in running.values())
+            while free > 0 and (keep_going or not failed):
+                ready = [s for s in steps if s.name not in state and all(state.get(n) == 'done' for n in s.needs)]
+                if not ready: break
+                st = max(ready, key=lambda s: (chain[s.name], -order[s.name]))
+                f = folder[st.name]
+                if st.kind in always: (f/DONE).unlink(missing_ok=True)
+                elif step_status(f, st.params) == 'done':
+                    finish(st, {**json.loads((f/DONE).read_text()), 'skipped': True}, time.time()); continue
+                if width[st.name] > free: break          # the next in line waits for its slots: no step jumps the queue
+                with lock:
+                    overlap[st.name] = set(running.values())
+                    for o in running.values(): overlap[o].add(st.name)
+                state[st.name], began[st.name] = 'running', time.time()
+                if jobs > 1: log(f'      {st.name}: started' + (f' (with {", ".join(sorted(running.values()))})' if running else ''))
+                running[pool.submit(run_one, st, f, threads, width[st.name], info_of(st.name))] = st.name
+                free -= width[st.name]
+            if not running: break
+            for fut in wait(list(running), return_when=FIRST_COMPLETED)[0]:
+                name = running.pop(fut)
+                try: m = fut.result()
+                except Exception as e:
+                    state[name], failed[name] = 'failed', e
+                    count[0] += 1
+                    log(f'[{count[0]}/{len(steps)}] {name}: FAILED after {_dur(time.time() - began[name])} '
+                        f'(elapsed {_dur(time.time() - t0)}): {_error_text(e)}')
+                else: finish(by[name], m, began[name])
+    finally: pool.shutdown(wait=True)
+    if failed:
+        not_run = [s.name for s in steps if s.name not in state]
+        msg = '; '.join(f'{n} ({where(by[n], folder[n])}): {_error_text(e)}' for n, e in failed.items())
+        raise StepsFailed(f'{len(failed)} step(s) failed: {msg}' + (f'; not run: {", ".join(not_run)}' if not_run else '')
+                          + '. Finished steps keep their markers: fix the cause and run again to resume.',
+                          failed, not_run) from next(iter(failed.values()))
+    return [out[s.name] for s in steps]
+
+RUNTIME_PARAMS = {'evaluate': ('threads',), 'ablation': ('threads', 'jobs')}
+"Notebook parameters `run_steps` sets per kind that do not change a step's result (not part of its marker's params)."
+
+def run_steps(steps: list[Step], runs, root=ROOT, records=None, log=print, always=('figures',), jobs: int = 2,
+              threads: int = 0, wide=('ablation',), keep_going: bool = False, notebooks: dict = NOTEBOOKS) -> list[dict]:
+    """Execute `steps` with papermill, up to `jobs` at a time once their needs are done (finished ones are skipped,
+    except kinds in `always`), copying each run's records under `records`; returns the markers in plan order.
+    `threads`: CPU threads per step (0: cores ÷ jobs); `notebooks`: kind → notebook path under `root`."""
+    def run_one(st, folder, threads, width, info):
+        rt = {'threads': threads, 'jobs': width}
+        return run_notebook(Path(root)/notebooks[st.kind], folder, st.params, env={'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads},
+                            runtime={k: rt[k] for k in RUNTIME_PARAMS.get(st.kind, ())}, info=info)
+    def where(st, folder): return f'executed notebook: {folder/Path(notebooks[st.kind]).name}'
+    return _run_plan(steps, runs, run_one, where, jobs, threads, records, log, always, wide, keep_going)
 
 def _dur(s: float) -> str: return f'{s:.0f} s' if s < 90 else f'{s / 60:.1f} min'
 
 # %% ../nbs/12a_study.ipynb #634e0545
-MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1),
+MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
                 ('ids_loss', 'IDS (loss net)', 3), ('ids_judge', 'IDS (judge)', 3), ('deg_judge', 'Deg. (judge)', 1),
                 ('ret_rare', 'Rare-mark ret.', 2), ('lmd', 'LMD', 2))
 "(column stem, table header, decimals) of the main table, in order."
-MODELS = ('Input (LQ)', 'CodeFormer', 'ID-CodeFormer')
+MODELS = (CEILING, 'Input (LQ)', 'CodeFormer', 'ID-CodeFormer')
 
 def metric_column(columns, stem: str) -> str | None:
     "The column measuring `stem`: `stem` itself or `stem[label]` (labelled substitute network); None if absent."
@@ -700,7 +903,7 @@ def plot_qualitative(root, evals: pd.DataFrame, severity: str = 'severe', w: flo
     return fig
 
 # %% ../nbs/12a_study.ipynb #d83ffd35
-_MODEL_KEYS = {'Input (LQ)': 'lq', 'CodeFormer': 'base', 'ID-CodeFormer': 'id'}
+_MODEL_KEYS = {CEILING: 'vqgan', 'Input (LQ)': 'lq', 'CodeFormer': 'base', 'ID-CodeFormer': 'id'}
 _STAGE_KEYS = {'II': 'two', 'III': 'three', 'II+III': 'both'}
 
 def number_values(summaries: pd.DataFrame, deltas: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
@@ -710,7 +913,7 @@ def number_values(summaries: pd.DataFrame, deltas: pd.DataFrame | None = None, c
     fmt = lambda v, s: '–' if v is None or (isinstance(v, float) and math.isnan(v)) else f'{v:.{digits.get(s, 3)}f}'
     out = {k: str(v) for k, v in (info or {}).items()}
     for _, r in summaries[summaries.label.isin(list(_MODEL_KEYS))].iterrows():
-        tag = f'{r.severity}_lq' if pd.isna(r.w) else f'{r.severity}_w{r.w:g}_{_MODEL_KEYS[r.label]}'
+        tag = f'{r.severity}_{_MODEL_KEYS[r.label]}' if pd.isna(r.w) else f'{r.severity}_w{r.w:g}_{_MODEL_KEYS[r.label]}'
         for s, _, _ in metrics:
             mean, lo, hi = summary_value(r, s)
             out[f'{s}_{tag}'] = fmt(mean, s)
@@ -736,6 +939,31 @@ def number_values(summaries: pd.DataFrame, deltas: pd.DataFrame | None = None, c
                 if f'd_{s}' in r and not pd.isna(r[f'd_{s}']): out[f'{base}_d_{s}_{r.severity}'] = f'{r[f"d_{s}"]:+.{d}f}'
     return out
 
+def target_values(summaries: pd.DataFrame, evals: pd.DataFrame, model: str = 'CodeFormer', severity: str = 'severe',
+                  stem: str = 'ids_judge', n_boot: int = 1000, seed: int = 0) -> dict[str, str]:
+    """The competent-restorer checks as {key: text}: the ceiling's `vqgan_recon_psnr` / `vqgan_recon_ids_judge`, and
+    `model` at its best w (highest mean `stem` on `severity`) minus the LQ input, paired bootstrap over the same images:
+    `d_<stem>_<severity>_bestw_<model key>_vs_lq` with `_lo`/`_hi`, and that w as `bestw_<stem>_<severity>_<model key>`."""
+    from idcodeformer.evaluation import paired_compare
+    out = {}
+    ceil = summaries[summaries.label == CEILING]
+    for s, key in (('psnr', 'vqgan_recon_psnr'), ('ssim', 'vqgan_recon_ssim'), ('ids_judge', 'vqgan_recon_ids_judge'),
+                   ('ids_loss', 'vqgan_recon_ids_loss')):
+        v = summary_value(ceil.iloc[0], s)[0] if len(ceil) else None
+        if v is not None: out[key] = f'{v:.{2 if s == "psnr" else 3}f}'
+    ev = evals[evals.severity == severity]
+    m, lq = ev[ev.label == model], ev[ev.label == 'Input (LQ)']
+    col = metric_column(m.columns, stem)
+    if len(m) and len(lq) and col is not None:
+        best = float(m.groupby('w')[col].mean().idxmax())
+        drop = ['run', 'label', 'severity', 'w']
+        x = paired_compare(m[m.w == best].drop(columns=drop), lq.drop(columns=drop), [col], n_boot=n_boot, seed=seed,
+                           labels=(model, 'Input (LQ)')).set_index('metric').loc[col]
+        key = f'd_{stem}_{severity}_bestw_{_MODEL_KEYS[model]}_vs_lq'
+        out[key], out[f'{key}_lo'], out[f'{key}_hi'] = (f'{x[k]:+.3f}' for k in ('diff', 'ci95_lo', 'ci95_hi'))
+        out[f'bestw_{stem}_{severity}_{_MODEL_KEYS[model]}'] = f'{best:g}'
+    return out
+
 # %% ../nbs/12a_study.ipynb #8bce15c2
 def _write_eval(folder: Path, label: str, per: dict, extra: dict | None = None, fid: float = 10.0, verif=None, samples=()):
     "Write an evaluation record with per-image tables `per` {(severity, w): DataFrame} (for tests and examples)."
@@ -746,7 +974,7 @@ def _write_eval(folder: Path, label: str, per: dict, extra: dict | None = None, 
         df.to_csv(d/'per_image.csv', index=False)
         m = {c: {'mean': float(df[c].mean()), 'ci95': [float(df[c].quantile(0.025)), float(df[c].quantile(0.975))], 'n': int(df[c].notna().sum())}
              for c in df.columns if c != 'name'}
-        sm = {'fid[random-weights]': {'value': fid}}
+        sm = {'fid[random-weights]': {'value': fid}, 'fd[synth-feat]': {'value': fid / 100, 'kid': fid / 1000}}
         if verif: sm.update({k: {'accuracy': v, 'ci95': [v - 0.05, v + 0.05]} for k, v in verif[sev].items()})
         atomic_write_json(d/'summary.json', {'protocol': {'name': 'synth-v1'}, 'metrics': m, 'set_metrics': sm})
         results.append({'severity': sev, 'w': w, 'per_image': f'metrics/{key}/per_image.csv', 'summary': f'metrics/{key}/summary.json'})
@@ -777,6 +1005,8 @@ def demo_records(root, n_samples: int = 2) -> Path:
                 verif={s: {'verif_loss_gt': 0.95, 'verif_judge_gt': 0.9, 'verif_loss': 0.8 - 0.1 * i, 'verif_judge': 0.7 - 0.1 * i}
                        for i, s in enumerate(sev)}, samples=names)
     samples(root/'eval-lq', [f'{s}_lq' for s in sev], 10)
+    _write_eval(root/'eval-vqgan', CEILING, {(s, None): _demo_per_image(ids_shift=0.3, psnr_shift=5) for s in sev}, fid=2.0, samples=names)
+    samples(root/'eval-vqgan', [f'{s}_lq' for s in sev], 200)
     for label, run, shift, keep in (('CodeFormer', 'eval-base', 0.0, 0.5), ('ID-CodeFormer', 'eval-id', 0.05, 0.7)):
         _write_eval(root/run, label, {(s, w): _demo_per_image(ids_shift=shift, keep=keep) for s in sev for w in (0.0, 0.5, 1.0)}, samples=names)
         samples(root/run, [f'{s}_w{w:g}' for s in sev for w in (0.0, 0.5, 1.0)], 100 if shift else 60)
@@ -814,19 +1044,45 @@ def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str = '',
                         list(metrics) if metrics else None, label, n_samples, batch_size=batch_size, n_boot=n_boot,
                         device=device, extra=extra)
 
-def run_inline(steps: list[Step], runs, records=None, log=print) -> None:
-    "Run training and evaluation steps in this process (skipping finished ones) and copy their records."
-    from idcodeformer.training import run as train_run
-    for st in steps:
-        folder = step_folder(st, runs)
-        if step_status(folder, st.params) == 'done': continue
-        t = time.time()
-        if st.kind == 'train': train_run(dict(st.params))
-        elif st.kind == 'evaluate': evaluate_step(**st.params)
-        else: raise ValueError(f'step {st.name}: {st.kind!r} steps run as notebooks only (run_steps)')
-        atomic_write_json(folder/DONE, {'notebook': None, 'params': _jsonable(st.params), 'seconds': round(time.time() - t, 1)})
-        if records is not None: copy_records(folder, Path(records)/folder.relative_to(runs))
-        log(f'{st.name}: {time.time() - t:.1f} s')
+INLINE_LOG = 'step_log.txt'
+
+def _inline_step(kind: str, params: dict) -> None:
+    "Run one training or evaluation step in this process, as its notebook would."
+    if kind == 'train':
+        from idcodeformer.training import run as train_run
+        train_run(dict(params))
+    elif kind == 'evaluate': evaluate_step(**params)
+    else: raise ValueError(f'{kind!r} steps run as notebooks only (run_steps)')
+
+def _step_process(argv=None) -> None:
+    "Entry point of a step in a process of its own: `python -c 'from idcodeformer.study import _step_process; _step_process()' SPEC`."
+    import torch
+    spec = json.loads((sys.argv if argv is None else argv)[1])
+    torch.set_num_threads(spec['threads'])
+    _inline_step(spec['kind'], spec['params'])
+
+def run_inline(steps: list[Step], runs, records=None, log=print, jobs: int = 1, threads: int = 0) -> list[dict]:
+    """Run training and evaluation steps without notebooks, like `run_steps` (plan order and needs, skipping finished
+    ones, markers, records): `jobs=1` in this process, otherwise up to `jobs` at a time, each in a process of its own."""
+    bad = sorted({s.kind for s in steps} - {'train', 'evaluate'})
+    if bad: raise ValueError(f'steps of kind {bad} run as notebooks only (run_steps)')
+    def run_one(st, folder, threads, width, info):
+        t0 = time.time()
+        if jobs == 1:
+            import torch
+            _inline_step(st.kind, st.params)
+            return _write_done(folder, {'notebook': None}, st.params, t0, lambda: {**info(), 'threads': torch.get_num_threads()})
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        spec = json.dumps({'kind': st.kind, 'params': st.params, 'threads': threads}, default=str)
+        with open(Path(folder)/INLINE_LOG, 'w') as f:
+            rc = subprocess.call([sys.executable, '-c', 'from idcodeformer.study import _step_process; _step_process()', spec],
+                                 stdout=f, stderr=subprocess.STDOUT, env=_child_env({'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads}))
+        if rc:
+            last = [l for l in (Path(folder)/INLINE_LOG).read_text().splitlines() if l.strip()][-1:]
+            raise RuntimeError(f'exit status {rc}: {last[0] if last else "no output"}')
+        return _write_done(folder, {'notebook': None, 'log': INLINE_LOG}, st.params, t0, info)
+    def where(st, folder): return 'in this process' if jobs == 1 else f'log: {Path(folder)/INLINE_LOG}'
+    return _run_plan(steps, runs, run_one, where, jobs, threads, records, log)
 
 # %% ../nbs/12a_study.ipynb #7df97af4
 def notebook_params(ns: dict, before: set, accepts) -> dict:

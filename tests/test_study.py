@@ -1,9 +1,10 @@
 """The study chain end to end on the smoke preset, as `make study` runs it: every step a papermill execution
 into a temporary runs folder, records copied, tables/figures/macros rebuilt from them; then a second call
-that must resume (skip every step)."""
+that must resume (skip every step). Before it, `run_steps` running tiny notebooks two at a time."""
 import json, os, subprocess, sys, time
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -15,6 +16,62 @@ def _run(args, timeout):
     env = {**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '2'}
     env.pop('IN_TEST', None)
     return subprocess.run(STUDY + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _sleep_notebook(path):
+    "A notebook that sleeps, records when it ran and in which environment (times.json in its folder), and can fail."
+    nb = nbformat.v4.new_notebook()
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    p = nbformat.v4.new_code_cell('seconds: float = 2.0\nfail: bool = False\ntorch_threads: bool = False')
+    p.metadata['tags'] = ['parameters']
+    nb.cells = [p, nbformat.v4.new_code_cell(
+        "import json, os, time\nt0 = time.time(); time.sleep(seconds)\n"
+        "rec = {'t0': t0, 't1': time.time(), **{k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'IN_TEST')}}\n"
+        "if torch_threads:\n    import torch; rec['torch'] = torch.get_num_threads()\n"
+        "json.dump(rec, open('times.json', 'w'))\n"
+        "if fail: raise RuntimeError('failing on purpose')")]
+    nbformat.write(nb, path)
+
+
+def test_run_steps_two_at_a_time(tmp_path, monkeypatch):
+    from idcodeformer.study import DONE, Step, StepsFailed, run_steps, step_threads
+    _sleep_notebook(tmp_path/'sleep.ipynb')
+    monkeypatch.setenv('IN_TEST', '1')                                   # kept from the kernels
+    runs, logs = tmp_path/'runs', []
+    go = lambda plan, jobs=2: run_steps(plan, runs, root=tmp_path, notebooks={'sleep': 'sleep.ipynb'}, jobs=jobs, log=logs.append)
+    times = lambda n: json.loads((runs/n/'times.json').read_text())
+    done = lambda n: json.loads((runs/n/DONE).read_text())
+    S = lambda name, needs=(), **p: Step(name, 'sleep', {'seconds': 2.0, **p}, tuple(needs))
+    # 1. f fails while a runs: a finishes, nothing new starts (d needs f; b and c wait for the next call)
+    plan = [S('a', seconds=4.0, torch_threads=True), S('f', seconds=0.5, fail=True), S('d', ['f']), S('b'), S('c', ['a'])]
+    with pytest.raises(StepsFailed) as e:
+        go(plan)
+    msg = str(e.value)
+    assert f"f (executed notebook: {runs/'f'/'sleep.ipynb'}): RuntimeError: failing on purpose" in msg, msg
+    assert e.value.not_run == ['d', 'b', 'c'] and 'not run: d, b, c' in msg, msg
+    assert (runs/'f'/'sleep.ipynb').is_file() and not (runs/'f'/DONE).exists()
+    assert not any((runs/n).exists() for n in 'dbc')
+    assert times('f')['t0'] < times('a')['t1']                          # they ran side by side
+    n = str(step_threads(2))
+    assert times('a') | {'t0': 0, 't1': 0} == {'t0': 0, 't1': 0, 'OMP_NUM_THREADS': n, 'MKL_NUM_THREADS': n, 'IN_TEST': None,
+                                                 'torch': int(n)}     # the kernel's environment, and torch follows it
+    m = done('a')
+    assert (m['jobs'], m['threads'], m['concurrent_with']) == (2, int(n), ['f']) and m['started'] <= m['finished'], m
+    # 2. f fixed: a is skipped; f and b run side by side, d after f, c after a
+    logs.clear()
+    plan[1] = S('f', seconds=2.0)
+    go(plan)
+    assert logs[0].startswith('[1/5] a: already done'), logs
+    assert [l for l in logs if l.startswith('[')][-1].startswith('[5/5] '), logs
+    assert times('f')['t0'] < times('b')['t1'] and times('b')['t0'] < times('f')['t1'], (times('f'), times('b'))
+    assert times('d')['t0'] >= times('f')['t1'] and times('c')['t0'] >= times('a')['t1']
+    assert 'b' in done('f')['concurrent_with'] and 'f' in done('b')['concurrent_with']
+    assert all(done(x)['jobs'] == 2 for x in 'afdbc')
+    # 3. everything done: a third call (one job) skips every step, in the plan's order
+    logs.clear()
+    t = time.time(); go(plan, jobs=1)
+    assert [l.split(' (')[0] for l in logs] == [f'[{i}/5] {x}: already done' for i, x in enumerate('afdbc', 1)], logs
+    assert time.time() - t < 5
 
 
 def test_list_names_every_step(tmp_path):
@@ -38,6 +95,11 @@ def test_smoke_study_end_to_end(tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     first = time.time() - t0
     assert '[13/13] figures: done in' in r.stdout, r.stdout
+    assert '13 steps, 2 at a time' in r.stdout, r.stdout[:500]
+    m = json.loads((runs/'stage1'/'step_done.json').read_text())
+    assert m['jobs'] == 2 and m['concurrent_with'], m                            # steps ran side by side
+    m = json.loads((runs/'ablation'/'III-l0'/'step_done.json').read_text())
+    assert m['jobs'] == 2 and m['threads'] >= 1, m                               # the ablation got both slots
     # every step kept its executed notebook and its done marker
     for step in ('synth-test', 'rec-loss', 'stage1', 'id-III', 'eval-id', 'ablation', 'figures'):
         assert (runs/step/'step_done.json').is_file(), step
