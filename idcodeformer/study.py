@@ -739,14 +739,19 @@ def training_table(runs: pd.DataFrame) -> pd.DataFrame:
                           'Minutes': f'{r.minutes:.1f}', **{t: fmt(r[k], d) for k, t, d in TRAIN_FIELDS}} for _, r in runs.iterrows()])
 
 def training_numbers(runs: pd.DataFrame, root) -> dict[str, str]:
-    "Macro values `train_<run>_<field>` of `training_runs`, and `study_minutes`: the summed wall time of the steps below `root`."
+    """Macro values `train_<run>_<field>` of `training_runs`; of the steps below `root`: `study_step_minutes`, their summed
+    wall time, and `study_minutes`, the wall-clock span from the first start to the last finish (steps run side by side)."""
     out = {}
     for _, r in runs.iterrows():
         key = f'train_{r.run.replace("-", "_")}'
         out[f'{key}_iters'], out[f'{key}_minutes'] = str(int(r.iters)), f'{r.minutes:.1f}'
         out.update({f'{key}_{k}': f'{r[k]:.{d}f}' for k, _, d in TRAIN_FIELDS if r[k] is not None and not pd.isna(r[k])})
-    steps = [json.loads(p.read_text()).get('seconds', 0.0) for p in Path(root).glob(f'*/{DONE}')]
-    if steps: out['study_minutes'] = f'{sum(steps) / 60:.0f}'
+    marks = [json.loads(p.read_text()) for p in Path(root).glob(f'*/{DONE}')]
+    if marks: out['study_step_minutes'] = f'{sum(m.get("seconds", 0.0) for m in marks) / 60:.0f}'
+    spans = [(m['started'], m['finished']) for m in marks if 'started' in m and 'finished' in m]
+    if spans:
+        t = lambda s: time.mktime(time.strptime(s, '%Y-%m-%d %H:%M:%S'))
+        out['study_minutes'] = f'{(max(t(b) for _, b in spans) - min(t(a) for a, _ in spans)) / 60:.0f}'
     return out
 
 # %% ../nbs/12a_study.ipynb #be44dc7a
