@@ -77,7 +77,7 @@ def test_run_steps_two_at_a_time(tmp_path, monkeypatch):
 def test_list_names_every_step(tmp_path):
     r = _run(['--list', '--runs', str(tmp_path/'runs'), '--results', str(tmp_path/'results')], 120)
     names = ['synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II', 'base-III', 'id-II', 'id-III',
-             'eval-lq', 'eval-base', 'eval-id', 'ablation', 'figures']
+             'eval-vqgan', 'eval-lq', 'eval-base', 'eval-id', 'ablation', 'figures']
     for n in names: assert f' {n} ' in r.stdout, r.stdout
     assert r.stdout.count(' todo') == len(names), r.stdout
     assert not (tmp_path/'runs').exists()                      # listing runs nothing
@@ -94,8 +94,8 @@ def test_smoke_study_end_to_end(tmp_path):
     r = _run(['--runs', str(runs), '--results', str(res)], 900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     first = time.time() - t0
-    assert '[13/13] figures: done in' in r.stdout, r.stdout
-    assert '13 steps, 2 at a time' in r.stdout, r.stdout[:500]
+    assert '[14/14] figures: done in' in r.stdout, r.stdout
+    assert '14 steps, 2 at a time' in r.stdout, r.stdout[:500]
     m = json.loads((runs/'stage1'/'step_done.json').read_text())
     assert m['jobs'] == 2 and m['concurrent_with'], m                            # steps ran side by side
     m = json.loads((runs/'ablation'/'III-l0'/'step_done.json').read_text())
@@ -115,13 +115,16 @@ def test_smoke_study_end_to_end(tmp_path):
     for stem in ('tradeoff_w', 'drift_prevalence', 'lambda_sweep', 'reach_stage', 'qualitative'):
         assert (res/'figures'/f'{stem}.pdf').is_file() and (res/'figures'/f'{stem}.png').is_file(), stem
     main = pd.read_csv(res/'tables'/'main_table.csv')
-    assert set(main.Model) == {'Input (LQ)', 'CodeFormer', 'ID-CodeFormer'} and len(main) == 2 * (1 + 2 * 2)
+    assert set(main.Model) == {'Stage-I VQGAN (HQ input)', 'Input (LQ)', 'CodeFormer', 'ID-CodeFormer'} and len(main) == 2 * (2 + 2 * 2)
+    assert 'FD (synth-feat)' in main.columns and main['FD (synth-feat)'].ne('–').all()      # realism measured for every row
     nums = json.loads((res/'metrics'/'study.json').read_text())
     assert nums['preset'] == 'smoke' and 'ids_judge_severe_w1_id' in nums and 'verif_judge_hq' in nums
     assert nums['train_stage1_iters'] == '2' and 'train_id_III_code_acc' in nums and float(nums['study_minutes']) > 0
     assert '\\newcommand{\\NumIdsJudgeSevereWOneId}' in (res/'tables'/'numbers.tex').read_text()
+    for key in ('vqgan_recon_psnr', 'vqgan_recon_ids_judge', 'd_ids_judge_severe_bestw_base_vs_lq_lo', 'fd_severe_lq', 'fd_mild_w1_base'):
+        assert key in nums, key                                                # the competent-restorer checks
     # a second run resumes: every step is skipped
     t1 = time.time()
     r2 = _run(['--runs', str(runs), '--results', str(res)], 300)
-    assert r2.returncode == 0 and r2.stdout.count('already done') == 12, r2.stdout[-2000:]   # figures are always rebuilt
+    assert r2.returncode == 0 and r2.stdout.count('already done') == 13, r2.stdout[-2000:]   # figures are always rebuilt
     assert time.time() - t1 < first / 2
