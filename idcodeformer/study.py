@@ -528,7 +528,8 @@ class _Now:
 
 def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: int = 0, records=None, log=print,
               always=(), wide=(), keep_going: bool = False) -> list[dict]:
-    """Run `steps` at most `jobs` at a time, each once all its needs are done, longest chain first.
+    """Run `steps` at most `jobs` at a time, each once all its needs are done, longest chain first (a step that needs
+    more slots than are free waits, and ready steps that fit run meanwhile).
     `run_one(step, folder, threads, jobs, info)` runs one step and returns its marker (`info()`: the fields about how
     it ran); `where(step, folder)`: where its record is (for errors). Kinds in `always` run even when done; kinds in
     `wide` take all `jobs` slots (they run steps of their own)."""
@@ -576,12 +577,13 @@ def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: i
             while free > 0 and (keep_going or not failed):
                 ready = [s for s in steps if s.name not in state and all(state.get(n) == 'done' for n in s.needs)]
                 if not ready: break
-                st = max(ready, key=lambda s: (chain[s.name], -order[s.name]))
+                fits = [s for s in ready if width[s.name] <= free] or ready   # backfill: while a wide step waits for its
+                st = max(fits, key=lambda s: (chain[s.name], -order[s.name]))  # slots, a step that fits the free one runs
                 f = folder[st.name]
                 if st.kind in always: (f/DONE).unlink(missing_ok=True)
                 elif step_status(f, st.params) == 'done':
                     finish(st, {**json.loads((f/DONE).read_text()), 'skipped': True}, time.time()); continue
-                if width[st.name] > free: break          # the next in line waits for its slots: no step jumps the queue
+                if width[st.name] > free: break          # nothing fits: wait for a step to finish
                 with lock:
                     overlap[st.name] = set(running.values())
                     for o in running.values(): overlap[o].add(st.name)

@@ -1,5 +1,5 @@
 """Training throughput of the synth preset, images per second on one core, before and after the competent-restorer
-changes (stage I, II, III small and large iterations).
+changes (stage I, II and III steps).
 
     python scripts/bench_throughput.py [--steps 10] [--out results/benchmarks/training_throughput.json]
 
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = dict(ch_mult=(1, 1, 2, 4), norm_groups=32)       # the synth VQGAN before the sweep of results/tuning/stage1_sweep.csv
 CONFIGS = {'before': ('bench-before', False), 'after-nchw': ('synth', False), 'after': ('synth', True)}
-KINDS = ('I', 'II', 'III-small', 'III-large')
+KINDS = ('I', 'II', 'III')
 
 
 def register_before() -> str:
@@ -29,7 +29,7 @@ def register_before() -> str:
 def child(config: str, steps: int) -> dict:
     "img/s of each stage's step for one configuration, in this process (one thread)."
     import torch
-    from idcodeformer.training import TRAINERS, TrainConfig, w_plan
+    from idcodeformer.training import TRAINERS, TrainConfig
     torch.set_num_threads(1)
     register_before()
     model_preset, cl = CONFIGS[config]
@@ -42,8 +42,7 @@ def child(config: str, steps: int) -> dict:
     res['II'] = _time(cf, 0, steps)
     cfg3 = TrainConfig.from_preset('synth', 'III', run_name='III', vqgan_ckpt=vq_path, init=cf.finish()['model'], **common)
     t3 = TRAINERS['III'](cfg3)
-    res['III-small'] = _time(t3, 0, steps)
-    res['III-large'] = _time(t3, next(t for t in range(cfg3.iters) if not w_plan(t, cfg3).small), steps)
+    res['III'] = _time(t3, 0, steps)       # the synth schedule's only kind: small degradation, decoded at w = 1, GAN on
     return res
 
 

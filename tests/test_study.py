@@ -74,6 +74,21 @@ def test_run_steps_two_at_a_time(tmp_path, monkeypatch):
     assert time.time() - t < 5
 
 
+def test_wide_step_waits_and_narrow_ones_backfill(tmp_path, monkeypatch):
+    "A step that needs both slots waits for them; meanwhile a ready one-slot step runs beside the one already running."
+    from idcodeformer.study import Step, run_steps
+    _sleep_notebook(tmp_path/'sleep.ipynb')
+    runs = tmp_path/'runs'
+    times = lambda n: json.loads((runs/n/'times.json').read_text())
+    S = lambda name, kind='sleep', needs=(), seconds=1.0: Step(name, kind, {'seconds': seconds}, tuple(needs))
+    # priorities (longest chain first): x (x → y → v) before w (w → z) before n; w needs 2 slots, 1 is free while x runs
+    plan = [S('x', seconds=3.0), S('y', needs=['x']), S('v', needs=['y']), S('w', 'wide'), S('z', needs=['w']), S('n')]
+    run_steps(plan, runs, root=tmp_path, notebooks={'sleep': 'sleep.ipynb', 'wide': 'sleep.ipynb'}, jobs=2, wide=('wide',), log=lambda m: None)
+    assert times('n')['t0'] < times('x')['t1'], (times('n'), times('x'))          # n backfilled the free slot
+    assert times('w')['t0'] >= max(times('x')['t1'], times('n')['t1'])            # w ran alone, on both slots
+    assert json.loads((runs/'w'/'step_done.json').read_text())['concurrent_with'] == []
+
+
 def test_list_names_every_step(tmp_path):
     r = _run(['--list', '--runs', str(tmp_path/'runs'), '--results', str(tmp_path/'results')], 120)
     names = ['synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II', 'base-III', 'id-II', 'id-III',
