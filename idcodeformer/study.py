@@ -230,13 +230,10 @@ def load_codeformer(path, device='cpu'):
     return model.eval(), load_training_state(path)['config']
 
 def load_vqgan(path, device='cpu'):
-    "`(model, config)`: a stage-I `model.pt` of this project (EMA weights, strict) and its training config."
-    from idcodeformer.models.vqgan import VQAutoEncoder
-    from idcodeformer.training import TrainConfig, load_training_state
+    "`(model, config)`: a stage-I `model.pt` of this project as stages II/III load their target (EMA weights, strict), and its training config."
+    from idcodeformer.training import TrainConfig, load_target_vqgan, load_training_state
     cfg = load_training_state(path)['config']
-    tc = TrainConfig.from_dict(cfg)
-    model = VQAutoEncoder.from_preset(tc.model_preset, img_size=tc.img_size).load_weights(path).to(device)
-    return model.eval(), cfg
+    return load_target_vqgan(dataclasses.replace(TrainConfig.from_dict(cfg), vqgan_ckpt=str(path))).to(device), cfg
 
 def restore_folder(model, lq_dir, out_dir, w: float | None, batch_size: int = 16) -> Path:
     "Restore every image of `lq_dir` at fidelity `w` into `out_dir` (same names, .png); a VQGAN (`w` None) reconstructs them."
