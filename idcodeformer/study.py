@@ -71,10 +71,9 @@ STUDY_PRESETS = {
                          test_identities=10, test_images_per_identity=3,
                          ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',), ablation_stages=('III',),
                          ablation_iters={'II': 15, 'III': 15}, n_samples=4, attr_images=300, attr_epochs=3),
-    # Stages I-III keep the training preset's counts. Measured on a fresh clone on 2 CPU cores (step wall times):
-    # Synth-Test 1.6 min, recognizers 3.6 + 3.5 (0.99 HQ verification at 300 iterations), stage I 10.7, base II/III
-    # 4.9 + 3.5, ID II/III 9.4 + 4.1, evaluations 0.7 + 2.1 + 2.1, ablation 33.4 (16 fine-tunes, 13 evaluations),
-    # figures 0.3: 80 minutes.
+    # Stages I-III keep the training preset's counts. Recorded on a fresh clone on 2 CPU cores, two steps at a time
+    # (step wall times): Synth-Test 2.3 min, recognizers 3.2 + 4.2, stage I 27.3, base II/III 5.6 + 6.3, ID II/III 9.2 + 7.4,
+    # evaluations 0.6-2.8, ablation 2.9, figures 0.2: 76 minutes of steps in 50 of wall time.
     # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
@@ -476,8 +475,8 @@ def step_folder(step: Step, runs) -> Path:
     if step.kind in ('evaluate', 'ablation'): return Path(step.params['out_dir'])
     return Path(runs)/step.name
 
-STEP_COSTS = {'evaluate:none': 2.5, 'evaluate:lq': 0.7, 'evaluate': 2.1, 'train:recognizer': 3.6, 'train:I': 23.0,
-              'train:II': 12.0, 'train:II+ids': 20.0, 'train:III': 8.0, 'train:III+ids': 12.0, 'ablation': 33.4, 'figures': 0.3}
+STEP_COSTS = {'evaluate:none': 2.3, 'evaluate:lq': 1.1, 'evaluate': 2.8, 'train:recognizer': 3.7, 'train:I': 27.3,
+              'train:II': 5.6, 'train:II+ids': 9.2, 'train:III': 6.3, 'train:III+ids': 7.4, 'ablation': 2.9, 'figures': 0.2}
 "Estimated minutes per kind of step (evaluate: building the test set, LQ inputs, a model; train: stage, + identity loss)."
 
 def step_cost(step: Step) -> float:
