@@ -1022,7 +1022,7 @@ def demo_records(root, n_samples: int = 2) -> Path:
 
 # %% ../nbs/12a_study.ipynb #d571f1fe
 def project_dir(p) -> Path:
-    "A path from the project root (house style 15): relative paths are taken under `ROOT`, not the working directory."
+    "A path from the project root (convention 15): relative paths are taken under `ROOT`, not the working directory."
     p = Path(p)
     return p if p.is_absolute() else ROOT/p
 
