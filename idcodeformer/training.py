@@ -95,10 +95,10 @@ class TrainConfig:
     tau: float = 1.0                     # softmax temperature of the straight-through lookup
     ids_iters: str = 'image'             # stage III: image (iterations that decode anyway) | all (also decode code-only iterations at w=0)
     # --- stage III fidelity-weight schedule
-    w_schedule: str = 'upstream'         # upstream (phases scaled to `iters`) | constant (always small degradation at w_small) | mixed (every mix_every-th iteration large code-only, the rest small at w_small)
+    w_schedule: str = 'upstream'         # upstream (phases scaled to `iters`) | constant (always small degradation at w_small) | mixed (every mix_every-th iteration large code-only, the rest small at w_small) | mixed_random (as mixed, but the large iterations decoded at w ~ U[0, 1] with image losses)
     w_small: float = 1.0                 # w of the first phase (and of every small iteration when constant)
     w_late: float = 1.3                  # w of the small iterations after the first phase (upstream 1.3)
-    mix_every: int = 15                  # upstream's last phase: every n-th iteration is small, the rest large code-only; mixed: every n-th is large code-only
+    mix_every: int = 15                  # upstream's last phase: every n-th iteration is small, the rest large code-only; mixed, mixed_random: every n-th is large
     # --- recognizer
     rec_arch: str = 'ir_se_small'        # ir_se_small | iresnet_small | ir_se | iresnet
     rec_head: str = 'arcface'            # arcface | cosface
@@ -144,7 +144,7 @@ class TrainConfig:
         _check_choice('id_reach', self.id_reach, ID_REACHES)
         _check_choice('data', self.data, ('synthfaces', 'folder'))
         _check_choice('scheduler', self.scheduler, ('cosine_restart', 'multistep', 'constant'))
-        _check_choice('w_schedule', self.w_schedule, ('upstream', 'constant', 'mixed'))
+        _check_choice('w_schedule', self.w_schedule, ('upstream', 'constant', 'mixed', 'mixed_random'))
         _check_choice('ids_iters', self.ids_iters, ('image', 'all'))
         _check_choice('amp', self.amp, ('none', 'bf16', 'fp16'))
         _check_choice('rec_head', self.rec_head, ('arcface', 'cosface'))
@@ -292,18 +292,25 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.
 _W_PHASES = (40_000 / 150_000, 80_000 / 150_000, 120_000 / 150_000)   # upstream phase ends / its 150k iterations
 
 class WStep(NamedTuple):
-    small: bool    # small degradation, decoded image with image losses (else: large degradation, code-only)
+    small: bool    # small degradation (else: the large one)
     w: float       # fidelity weight of the forward pass (0 on code-only iterations)
+    decoded: bool  # the face is decoded and trained with the image losses (else: code-only)
+
+_CODE_ONLY = WStep(False, 0.0, False)
+def _small(w: float) -> WStep: return WStep(True, w, True)
 
 def w_plan(t: int, cfg: TrainConfig) -> WStep:
     "Degradation kind and w of stage-III iteration `t` (0-based)."
-    if cfg.w_schedule == 'constant': return WStep(True, cfg.w_small)
-    if cfg.w_schedule == 'mixed': return WStep(False, 0.0) if (t + 1) % cfg.mix_every == 0 else WStep(True, cfg.w_small)
+    if cfg.w_schedule == 'constant': return _small(cfg.w_small)
+    if cfg.w_schedule in ('mixed', 'mixed_random'):
+        if (t + 1) % cfg.mix_every: return _small(cfg.w_small)
+        if cfg.w_schedule == 'mixed': return _CODE_ONLY
+        return WStep(False, float(np.random.default_rng([cfg.seed, 0x3A, t]).random()), True)
     b1, b2, b3 = (round(f * cfg.iters) for f in _W_PHASES)
-    if t < b1: return WStep(True, cfg.w_small)
-    if t < b2: return WStep(True, cfg.w_late)
-    if t < b3: return WStep(False, 0.0)
-    return WStep(True, cfg.w_late) if (t + 1) % cfg.mix_every == 0 else WStep(False, 0.0)
+    if t < b1: return _small(cfg.w_small)
+    if t < b2: return _small(cfg.w_late)
+    if t < b3: return _CODE_ONLY
+    return _small(cfg.w_late) if (t + 1) % cfg.mix_every == 0 else _CODE_ONLY
 
 # %% ../nbs/10_training.ipynb #03013b36
 class EMA:
@@ -993,17 +1000,17 @@ class CFTTrainer(CodeTrainer):
     def train_step(self, t, batch):
         cfg, gt, lq = self.cfg, batch['gt'], batch['lq']
         plan = w_plan(t, cfg)
-        gan_on = plan.small and cfg.gan_weight > 0 and t >= cfg.disc_start
-        decode_ids = self.id_loss is not None and (plan.small or cfg.ids_iters == 'all')
+        gan_on = plan.decoded and cfg.gan_weight > 0 and t >= cfg.disc_start
+        decode_ids = self.id_loss is not None and (plan.decoded or cfg.ids_iters == 'all')
         idx = self.target.encode_indices(gt)
         self.disc.requires_grad_(False)
         with self._autocast():
-            if plan.small or decode_ids: out, logits, lq_feat = self.net(lq, w=plan.w)
+            if plan.decoded or decode_ids: out, logits, lq_feat = self.net(lq, w=plan.w)
             else: logits, lq_feat = self.net(lq, code_only=True)
             ce, feat = self.code_losses(logits, lq_feat, idx)
             loss = cfg.ce_weight * ce + cfg.feat_weight * feat
             logs = {'ce': ce, 'feat': feat, 'w': torch.tensor(plan.w)}
-            if plan.small:
+            if plan.decoded:
                 rec, rec_logs = self._reconstruction(out, gt)
                 loss = loss + rec
                 logs.update(rec_logs)
