@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import ImageError, atomic_write_json, atomic_write_text, img2tensor, list_images, read_image
-from . import metrics as M
+from . import metrics as M, probes
 from . import weights as W
 
 # %% auto #0
@@ -251,9 +251,9 @@ class _Setup:
     def _setup_fd(self, gt_files, feature_net, **_):
         if len(gt_files) < 2: raise MetricUnavailable(f'FD (synth-feat) needs at least 2 images, got {len(gt_files)}')
         self.fnet, files = self._attr(feature_net, 'feature network for FD (synth-feat) (feature_net=...; CLI --feature-net: '
-                                      'a SynthFaces parameter regressor, metrics.train_param_regressor + save_attr_net)')
+                                      'a SynthFaces parameter regressor, probes.train_param_regressor + save_attr_net)')
         if not callable(getattr(self.fnet, 'features', None)):
-            raise ValueError(f'FD (synth-feat) needs a network with .features (a metrics.ParamRegressor), got {type(self.fnet).__name__}')
+            raise ValueError(f'FD (synth-feat) needs a network with .features (a probes.ParamRegressor), got {type(self.fnet).__name__}')
         self.fd_info = M.NetInfo('fd[synth-feat]', getattr(self.fnet, 'description', type(self.fnet).__name__), files)
         self.nets.append(self.fd_info)
 
@@ -288,7 +288,7 @@ class _Setup:
         if obj is None: raise MetricUnavailable(f'no {what} given')
         if isinstance(obj, (str, Path)):
             rec = M.file_record(obj)
-            obj = M.load_attr_net(obj); obj.net.to(self.device)
+            obj = probes.load_attr_net(obj); obj.net.to(self.device)
             return obj, [rec]
         return obj, []
 
@@ -520,9 +520,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--id-judge', help='judge identity network (same forms as --id-loss)')
     ap.add_argument('--manifest', help='test-set manifest.json (renderer landmarks, marks, pair list)')
     ap.add_argument('--pairs', help='verification pair list (LFW format); default: the one the manifest names')
-    ap.add_argument('--mark-classifier', help='mark classifier file (metrics.save_attr_net)')
-    ap.add_argument('--landmark-model', help='landmark regressor file (metrics.save_attr_net)')
-    ap.add_argument('--feature-net', help='FD (synth-feat) feature network: a parameter regressor file (metrics.save_attr_net)')
+    ap.add_argument('--mark-classifier', help='mark classifier file (probes.save_attr_net)')
+    ap.add_argument('--landmark-model', help='landmark regressor file (probes.save_attr_net)')
+    ap.add_argument('--feature-net', help='FD (synth-feat) feature network: a parameter regressor file (probes.save_attr_net)')
     ap.add_argument('--vqfr-weights', default='arcface_resnet18', help='ResNetArcFace weights for deg_vqfr (registry name or file)')
     ap.add_argument('--fid-reference', help="'gt' (default) or an .npz with mu/sigma (e.g. FFHQ statistics)")
     ap.add_argument('--fid-cache', help='folder for cached reference statistics (default: weights cache/fid_stats)')

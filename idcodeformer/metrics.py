@@ -4,8 +4,8 @@
 
 # %% ../nbs/09_metrics.ipynb #005ddd04
 from __future__ import annotations
-import hashlib, json, math, time, warnings
-from dataclasses import asdict, dataclass, field
+import hashlib, json, math, warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,19 +15,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import atomic_torch_save, atomic_write_bytes, img2tensor
+from .core import atomic_torch_save, atomic_write_bytes
 from . import weights as W
 
 # %% auto #0
-__all__ = ['VQFR_MIN_DEG', 'PREVALENCE_GROUPS', 'IDENTITY_SCALARS', 'IDENTITY_COLOURS', 'IDENTITY_PARAMS', 'as_batch255',
-           'rgb_to_y', 'psnr', 'gaussian_window_1d', 'ssim', 'NetInfo', 'sha256_of', 'file_record', 'LPIPSMetric',
-           'write_random_fid_weights', 'InceptionFeatures', 'feature_stats', 'frechet_distance', 'fid_from_features',
-           'fid_reference_key', 'fid_cache_dir', 'save_fid_stats', 'load_fid_stats', 'embed_fn', 'cosine_degrees',
-           'identity_scores', 'libpng_gray', 'vqfr_gray', 'vqfr_input', 'vqfr_mean', 'landmark_distance',
-           'InsightFaceLandmarks', 'VQFRDeg', 'SmallFaceNet', 'AttrNetConfig', 'MarkClassifier',
-           'train_mark_classifier', 'save_attr_net', 'load_attr_net', 'LandmarkRegressor', 'train_landmark_regressor',
-           'prevalence_group', 'mark_retention', 'best_threshold', 'verification_accuracy', 'render_attr_training_set',
-           'identity_params', 'ParamRegressor', 'train_param_regressor', 'mmd2_unbiased', 'kid']
+__all__ = ['VQFR_MIN_DEG', 'PREVALENCE_GROUPS', 'as_batch255', 'rgb_to_y', 'psnr', 'gaussian_window_1d', 'ssim', 'NetInfo',
+           'sha256_of', 'file_record', 'LPIPSMetric', 'write_random_fid_weights', 'InceptionFeatures', 'feature_stats',
+           'frechet_distance', 'fid_from_features', 'fid_reference_key', 'fid_cache_dir', 'save_fid_stats',
+           'load_fid_stats', 'embed_fn', 'cosine_degrees', 'identity_scores', 'libpng_gray', 'vqfr_gray', 'vqfr_input',
+           'vqfr_mean', 'landmark_distance', 'InsightFaceLandmarks', 'VQFRDeg', 'prevalence_group', 'mark_retention',
+           'best_threshold', 'verification_accuracy', 'mmd2_unbiased', 'kid']
 
 # %% ../nbs/09_metrics.ipynb #5bee9d9e
 def _check_finite(x: torch.Tensor, what: str, names: Sequence[str] | None = None) -> None:
@@ -388,143 +385,6 @@ class VQFRDeg:
         e_g = self.net(vqfr_input(gt_grays).to(self.device)).cpu()
         return cosine_degrees(e_r, e_g)[1]
 
-# %% ../nbs/09_metrics.ipynb #26e2d9d2
-class SmallFaceNet(nn.Module):
-    "A small CNN for aligned faces: N×3×S×S in [-1, 1] → N×n_out (4 stride-2 stages, then a linear head)."
-    def __init__(self, n_out: int, size: int = 64, width: int = 16):
-        super().__init__()
-        if size % 16: raise ValueError(f'SmallFaceNet size must be a multiple of 16, got {size}')
-        chans, layers, cin = [width, 2 * width, 4 * width, 8 * width], [], 3
-        for c in chans:
-            layers += [nn.Conv2d(cin, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-                       nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
-            cin = c
-        self.size, self.features = size, nn.Sequential(*layers)
-        self.head = nn.Linear(cin * (size // 16) ** 2, n_out)   # keeps position: marks and landmarks are where they are
-
-    def feature_map(self, x):
-        "The last stage's activations N×8w×(S/16)×(S/16); inputs of another size are resized to S×S first."
-        if x.shape[-1] != self.size or x.shape[-2] != self.size:
-            x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False, antialias=x.shape[-1] > self.size)
-        return self.features(x)
-
-    def forward(self, x): return self.head(self.feature_map(x).flatten(1))
-
-@dataclass
-class AttrNetConfig:
-    "Training settings of a SynthFaces attribute network (mark classifier, landmark or parameter regressor)."
-    size: int = 64            # network input size (images are resized to it)
-    width: int = 16
-    epochs: int = 8
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    max_pos_weight: float = 20.0   # cap of the n_neg/n_pos positive weight of rare marks
-    seed: int = 0
-
-def _fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, cfg: AttrNetConfig) -> list[float]:
-    "Plain Adam training on in-memory tensors; returns the mean loss per epoch."
-    g = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * math.ceil(len(x) / cfg.batch_size))
-    hist = []
-    net.train()
-    for _ in range(cfg.epochs):
-        perm, tot = torch.randperm(len(x), generator=g), 0.0
-        for i in range(0, len(x), cfg.batch_size):
-            idx = perm[i:i + cfg.batch_size]
-            loss = loss_fn(net(x[idx]), y[idx])
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-            tot += loss.item() * len(idx)
-        hist.append(tot / len(x))
-    net.eval()
-    return hist
-
-# %% ../nbs/09_metrics.ipynb #593be129
-class MarkClassifier:
-    "Multi-label mark detector: uint8 RGB faces → P(mark present) per mark."
-    def __init__(self, marks: Sequence[str], cfg: AttrNetConfig = AttrNetConfig(), threshold: float = 0.5):
-        self.marks, self.cfg, self.threshold = list(marks), cfg, threshold
-        self.net = SmallFaceNet(len(self.marks), cfg.size, cfg.width).eval()
-
-    @torch.no_grad()
-    def predict_proba(self, images, batch_size: int = 256) -> np.ndarray:
-        "uint8 N×H×W×3 RGB (or float N×3×H×W in [-1, 1]) → N×M probabilities."
-        x = images if isinstance(images, torch.Tensor) else img2tensor(np.asarray(images))
-        dev = next(self.net.parameters()).device
-        return torch.cat([torch.sigmoid(self.net(x[i:i + batch_size].to(dev, torch.float32))).cpu()
-                          for i in range(0, len(x), batch_size)]).numpy()
-
-    def predict(self, images) -> np.ndarray:
-        "N×M booleans: mark detected."
-        return self.predict_proba(images) >= self.threshold
-
-def train_mark_classifier(images: np.ndarray, labels: np.ndarray, marks: Sequence[str],
-                          cfg: AttrNetConfig = AttrNetConfig()) -> tuple[MarkClassifier, list[float]]:
-    "Train a `MarkClassifier` on clean uint8 RGB faces N×H×W×3 and their N×M 0/1 mark labels."
-    labels = np.asarray(labels, np.float32)
-    if labels.shape != (len(images), len(marks)):
-        raise ValueError(f'labels must be N×M = {len(images)}×{len(marks)}, got {labels.shape}')
-    torch.manual_seed(cfg.seed)
-    clf = MarkClassifier(marks, cfg)
-    y = torch.from_numpy(labels)
-    pos = y.sum(0)
-    pos_weight = ((len(y) - pos) / pos.clamp(min=1)).clamp(1.0, cfg.max_pos_weight)   # up-weight rare positives
-    loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    return clf, _fit(clf.net, img2tensor(np.asarray(images)), y, loss, cfg)
-
-_ATTR_KINDS = ('MarkClassifier', 'LandmarkRegressor', 'ParamRegressor')
-
-def save_attr_net(obj, path) -> Path:
-    "Save a `MarkClassifier`, `LandmarkRegressor` or `ParamRegressor` (weights + config) atomically; reload with `load_attr_net`."
-    kind = type(obj).__name__
-    if kind not in _ATTR_KINDS: raise TypeError(f'save_attr_net saves one of {", ".join(_ATTR_KINDS)}, got {kind}')
-    extra = ({'marks': obj.marks, 'threshold': obj.threshold} if kind == 'MarkClassifier' else {'n_points': obj.n_points}
-             if kind == 'LandmarkRegressor' else {'names': obj.names, 'mean': torch.from_numpy(obj.mean), 'std': torch.from_numpy(obj.std)})
-    return atomic_torch_save({'kind': kind, 'config': asdict(obj.cfg), 'state_dict': obj.net.state_dict(), **extra}, path)
-
-def load_attr_net(path):
-    "Load what `save_attr_net` wrote (weights_only=True, strict)."
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    kind = ck.get('kind') if isinstance(ck, dict) else None
-    if kind not in _ATTR_KINDS:
-        raise ValueError(f'{path}: not a saved mark classifier, landmark regressor or parameter regressor (kind={kind!r})')
-    cfg = AttrNetConfig(**ck['config'])
-    obj = (MarkClassifier(ck['marks'], cfg, ck['threshold']) if kind == 'MarkClassifier' else LandmarkRegressor(ck['n_points'], cfg)
-           if kind == 'LandmarkRegressor' else ParamRegressor(ck['names'], cfg, ck['mean'].numpy(), ck['std'].numpy()))
-    W.load_strict(obj.net, ck['state_dict'], source=str(path))
-    obj.net.eval()
-    return obj
-
-# %% ../nbs/09_metrics.ipynb #a0ebdb22
-class LandmarkRegressor:
-    "K-point landmark regressor: uint8 RGB faces N×H×W×3 → N×K×2 pixel coordinates (x, y)."
-    def __init__(self, n_points: int, cfg: AttrNetConfig = AttrNetConfig()):
-        self.n_points, self.cfg = n_points, cfg
-        self.net = SmallFaceNet(2 * n_points, cfg.size, cfg.width).eval()
-
-    @torch.no_grad()
-    def __call__(self, images, batch_size: int = 256) -> np.ndarray:
-        images = np.asarray(images)
-        h, w = images.shape[1:3]
-        x, dev = img2tensor(images), next(self.net.parameters()).device
-        out = torch.cat([self.net(x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)]).double().numpy()
-        return out.reshape(len(images), self.n_points, 2) * np.array([w, h])
-
-def train_landmark_regressor(images: np.ndarray, landmarks: np.ndarray,
-                             cfg: AttrNetConfig = AttrNetConfig()) -> tuple[LandmarkRegressor, list[float]]:
-    "Train on clean uint8 RGB faces N×H×W×3 and pixel landmarks N×K×2 (smooth-L1 on size-normalised coordinates)."
-    images, landmarks = np.asarray(images), np.asarray(landmarks, np.float32)
-    if landmarks.ndim != 3 or landmarks.shape[0] != len(images) or landmarks.shape[2] != 2:
-        raise ValueError(f'landmarks must be N×K×2 with N = {len(images)}, got {landmarks.shape}')
-    h, w = images.shape[1:3]
-    torch.manual_seed(cfg.seed)
-    reg = LandmarkRegressor(landmarks.shape[1], cfg)
-    y = torch.from_numpy(landmarks / np.array([w, h], np.float32)).flatten(1)
-    with torch.no_grad():                   # start from the mean shape: the net only has to learn the deviations
-        reg.net.head.bias.copy_(y.mean(0)); reg.net.head.weight.mul_(0.01)
-    return reg, _fit(reg.net, img2tensor(images), y, lambda p, t: F.smooth_l1_loss(p, t, beta=0.02), cfg)
-
 # %% ../nbs/09_metrics.ipynb #1b49167b
 PREVALENCE_GROUPS = (('rare', 0.0, 0.05), ('uncommon', 0.05, 0.15), ('common', 0.15, 1.01))
 
@@ -574,103 +434,6 @@ def verification_accuracy(sims, same, folds: int = 10, seed: int = 0, per_pair: 
         t, _ = best_threshold(s[fold != k], y[fold != k])
         correct[fold == k] = (s[fold == k] > t) == y[fold == k]
     return correct if per_pair else float(correct.mean())
-
-# %% ../nbs/09_metrics.ipynb #f971b3cb
-def render_attr_training_set(n_images: int, size: int = 64, seed: int = 0, min_rate: float | None = 0.3,
-                             rng_seed: int = 0, split: str = 'train', with_params: bool = False) -> tuple:
-    """Clean SynthFaces renders of `split` (train: the networks' training faces): (uint8 N×S×S×3, marks N×M 0/1,
-    landmarks N×5×2, mark names), plus the identities' `IDENTITY_PARAMS` N×P (float64) when `with_params`.
-    Marks are re-drawn at a rate ≥ `min_rate`; `min_rate=None` keeps each identity's own marks (natural prevalence)."""
-    from idcodeformer import synthfaces as S
-    rng, marks = np.random.default_rng(rng_seed), list(S.MARKS)
-    ids = S.identity_indices(split, n_images)
-    imgs, labels, lmks = np.empty((n_images, size, size, 3), np.uint8), np.zeros((n_images, len(marks)), np.float32), []
-    params = np.empty((n_images, len(IDENTITY_PARAMS)), np.float64) if with_params else None
-    for i, k in enumerate(ids):
-        idn = S.sample_identity(seed, k)
-        if min_rate is not None: idn = idn.with_marks(**{m: bool(rng.random() < max(S.MARKS[m], min_rate)) for m in marks})
-        imgs[i], meta = S.render_face(idn, S.sample_nuisance(seed, k, 0), size)
-        labels[i] = [idn.marks[m] for m in marks]
-        lmks.append(np.asarray(meta['landmarks'], np.float64))
-        if with_params: params[i] = identity_params(idn)
-    out = (imgs, labels, np.stack(lmks), marks)
-    return (*out, params) if with_params else out
-
-# %% ../nbs/09_metrics.ipynb #6b831e67
-IDENTITY_SCALARS = ('face_width', 'face_length', 'forehead_height', 'jaw', 'chin_taper', 'forehead', 'eye_spacing',
-                    'nose_length', 'mouth_width', 'mouth_height', 'eye_size', 'eye_shape', 'eye_tilt', 'brow_thickness',
-                    'brow_arch', 'brow_slant', 'brow_gap', 'nose_width', 'lip_upper', 'lip_lower', 'hair_volume', 'hairline',
-                    'hairline_drop', 'hair_part', 'ear_size', 'neck_width', 'blush')
-IDENTITY_COLOURS = ('skin', 'iris', 'brow_colour', 'lip_colour', 'hair_colour')
-IDENTITY_PARAMS = IDENTITY_SCALARS + tuple(f'{c}.{ch}' for c in IDENTITY_COLOURS for ch in 'rgb')
-"The continuous SynthFaces identity parameters a `ParamRegressor` regresses (colours as <field>.r/.g/.b)."
-
-def identity_params(idn) -> np.ndarray:
-    "The `IDENTITY_PARAMS` of a `synthfaces.Identity` as a float64 vector."
-    return np.array([float(getattr(idn, f)) for f in IDENTITY_SCALARS] +
-                    [float(v) for c in IDENTITY_COLOURS for v in getattr(idn, c)], np.float64)
-
-# %% ../nbs/09_metrics.ipynb #07adad5e
-def _face_input(images, what: str) -> torch.Tensor:
-    "uint8 RGB N×H×W×3 → N×3×H×W in [-1, 1]; a float N×3×H×W tensor in [-1, 1] passes through."
-    if isinstance(images, torch.Tensor):
-        if images.ndim != 4 or images.shape[1] != 3: raise ValueError(f'{what}: expected an N×3×H×W tensor in [-1, 1], got shape {tuple(images.shape)}')
-        return images
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f'{what}: expected uint8 RGB images N×H×W×3, got {images.dtype} {images.shape}')
-    return img2tensor(images)
-
-class ParamRegressor:
-    "SynthFaces identity-parameter regressor: faces → the renderer's continuous parameters; `.features` is FD (synth-feat)'s space."
-    def __init__(self, names: Sequence[str] = IDENTITY_PARAMS, cfg: AttrNetConfig = AttrNetConfig(), mean=None, std=None):
-        self.names, self.cfg = list(names), cfg
-        p = len(self.names)
-        self.mean = np.zeros(p) if mean is None else np.asarray(mean, np.float64)
-        self.std = np.ones(p) if std is None else np.asarray(std, np.float64)
-        if self.mean.shape != (p,) or self.std.shape != (p,):
-            raise ValueError(f'mean and std must have one entry per parameter ({p}), got {self.mean.shape} and {self.std.shape}')
-        self.net = SmallFaceNet(p, cfg.size, cfg.width).eval()
-
-    @property
-    def feature_dim(self) -> int: return 8 * self.cfg.width
-
-    @property
-    def description(self) -> str:
-        return (f'SynthFaces parameter regressor ({len(self.names)} continuous identity parameters, {self.cfg.size} px, width '
-                f'{self.cfg.width}); FD (synth-feat) features: last stage averaged over positions, {self.feature_dim}-d')
-
-    def _run(self, images, fn, batch_size: int, what: str) -> np.ndarray:
-        x, dev = _face_input(images, what), next(self.net.parameters()).device
-        return torch.cat([fn(x[i:i + batch_size].to(dev, torch.float32)).cpu() for i in range(0, len(x), batch_size)]).double().numpy()
-
-    @torch.no_grad()
-    def __call__(self, images, batch_size: int = 256) -> np.ndarray:
-        "Predicted parameters N×P in the renderer's units."
-        return self._run(images, self.net, batch_size, 'ParamRegressor') * self.std + self.mean
-
-    @torch.no_grad()
-    def features(self, images, batch_size: int = 256) -> np.ndarray:
-        "FD (synth-feat) features N×8w (float64): the last stage's activations averaged over positions."
-        # not the flattened map the head sees (8w·(S/16)² dims, 2048 at 64 px): its covariance could not be estimated
-        # from a few hundred images; the spatial average keeps 8w ≤ 256 channels (128 at width 16), like FID's pool3.
-        return self._run(images, lambda x: self.net.feature_map(x).mean((2, 3)), batch_size, 'ParamRegressor.features')
-
-def train_param_regressor(images: np.ndarray, params: np.ndarray, cfg: AttrNetConfig = AttrNetConfig(),
-                          names: Sequence[str] = IDENTITY_PARAMS) -> tuple[ParamRegressor, list[float]]:
-    "Train on clean uint8 RGB faces N×H×W×3 and their parameters N×P (MSE on parameters standardised over this set)."
-    x = _face_input(images, 'train_param_regressor images')
-    params = np.asarray(params, np.float64)
-    if params.shape != (len(x), len(names)):
-        raise ValueError(f'params must be N×P = {len(x)}×{len(names)} (one row per image, one column per name), got {params.shape}')
-    if not np.isfinite(params).all(): raise ValueError('params hold NaN or inf')
-    mean, std = params.mean(0), params.std(0)
-    std = np.where(std > 1e-12, std, 1.0)       # a constant parameter is learnt as 0 (its mean)
-    torch.manual_seed(cfg.seed)
-    reg = ParamRegressor(names, cfg, mean, std)
-    with torch.no_grad(): reg.net.head.bias.zero_(); reg.net.head.weight.mul_(0.01)    # start at the mean
-    y = torch.from_numpy(((params - mean) / std).astype(np.float32))
-    return reg, _fit(reg.net, x, y, F.mse_loss, cfg)
 
 # %% ../nbs/09_metrics.ipynb #bf894001
 def _check_feature_sets(a, b, what: str) -> tuple[np.ndarray, np.ndarray]:

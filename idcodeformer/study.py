@@ -262,7 +262,7 @@ def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size
                      attr_images: int = 2000, attr_epochs: int = 8) -> dict:
     "Build Synth-Test in `test_set` (unless it is there with the same settings) and its instruments; returns their paths."
     from idcodeformer.data import build_synth_test
-    from idcodeformer import metrics as M
+    from idcodeformer import probes as P
     ts = Path(test_set); man = ts/'manifest.json'
     want = {'n_identities': n_identities, 'images_per_identity': images_per_identity, 'size': size, 'seed': seed}
     if man.is_file():
@@ -272,13 +272,13 @@ def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size
     inst = ts/'instruments'
     paths = {'manifest': man, 'marks': inst/'marks.pt', 'landmarks': inst/'landmarks.pt', 'features': inst/'features.pt'}
     if not all(paths[k].is_file() for k in ('marks', 'landmarks', 'features')):
-        x, marks, lmk, names, params = M.render_attr_training_set(attr_images, size=size, seed=seed, with_params=True)
-        cfg = M.AttrNetConfig(size=size, epochs=attr_epochs, seed=seed)
-        clf, h1 = M.train_mark_classifier(x, marks, names, cfg)
-        reg, h2 = M.train_landmark_regressor(x, lmk, cfg)
-        fcfg = dataclasses.replace(cfg, width=8)    # FD (synth-feat)'s network: width 16 overfits 2000 faces (see 09_metrics)
-        feat, h3 = M.train_param_regressor(x, params, fcfg)
-        M.save_attr_net(clf, paths['marks']); M.save_attr_net(reg, paths['landmarks']); M.save_attr_net(feat, paths['features'])
+        x, marks, lmk, names, params = P.render_attr_training_set(attr_images, size=size, seed=seed, with_params=True)
+        cfg = P.AttrNetConfig(size=size, epochs=attr_epochs, seed=seed)
+        clf, h1 = P.train_mark_classifier(x, marks, names, cfg)
+        reg, h2 = P.train_landmark_regressor(x, lmk, cfg)
+        fcfg = dataclasses.replace(cfg, width=8)    # FD (synth-feat)'s network: width 16 overfits 2000 faces (see 09_probes)
+        feat, h3 = P.train_param_regressor(x, params, fcfg)
+        P.save_attr_net(clf, paths['marks']); P.save_attr_net(reg, paths['landmarks']); P.save_attr_net(feat, paths['features'])
         atomic_write_json(inst/'instruments.json', {'train_images': attr_images, 'config': dataclasses.asdict(cfg),
                                                     'feature_config': dataclasses.asdict(fcfg), 'mark_loss': h1,
                                                     'landmark_loss': h2, 'feature_loss': h3, 'marks': list(names)})
@@ -674,7 +674,7 @@ def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFor
                 n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     "`a − b` per severity and w for every per-image metric, with its paired-bootstrap 95% interval."
     from idcodeformer.evaluation import paired_compare
-    rows, heads = [], None
+    rows = []
     for (sev, w), g in evals[evals.label.isin([a, b])].groupby(['severity', 'w'], sort=True):
         A, B = g[g.label == a].drop(columns=['run', 'label', 'severity', 'w']), g[g.label == b].drop(columns=['run', 'label', 'severity', 'w'])
         if A.empty or B.empty: continue

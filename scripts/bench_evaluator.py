@@ -56,7 +56,7 @@ def main():
     torch.set_num_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix='bench_eval_'))
     os.environ['TORCH_HOME'], os.environ['IDCODEFORMER_HOME'] = str(tmp/'torch'), str(tmp/'cache')
-    from idcodeformer import metrics as M
+    from idcodeformer import metrics as M, probes
     from idcodeformer.data import build_synth_test
     from idcodeformer.evaluation import evaluate, get_protocol
     from idcodeformer.models import arcface as A
@@ -65,8 +65,8 @@ def main():
     torch.manual_seed(0)
     s = args.size
     nets = {'loss': A.TorchEmbedder(A.ir_se_small(input_size=s).eval()), 'judge': A.TorchEmbedder(A.iresnet_small(input_size=s).eval())}
-    cfg = M.AttrNetConfig(size=s - s % 16 or 16)
-    clf, lmr = M.MarkClassifier(list(json.loads(man.read_text())['mark_prevalence']), cfg), M.LandmarkRegressor(5, cfg)
+    cfg = probes.AttrNetConfig(size=s - s % 16 or 16)
+    clf, lmr = probes.MarkClassifier(list(json.loads(man.read_text())['mark_prevalence']), cfg), probes.LandmarkRegressor(5, cfg)
     restored, gt = tmp/'synth'/'mild', tmp/'synth'/'hq'
     n = len(list(gt.iterdir()))
     metrics = ['psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks']
