@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, hashlib, itertools, json, sys, warnings, zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import cv2
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from .core import (IMAGE_EXTS, ImageError, atomic_write_json, atomic_write_text, img2tensor, list_images,
+from .core import (ROOT, IMAGE_EXTS, ImageError, atomic_write_json, atomic_write_text, img2tensor, list_images,
                                read_image, write_image)
 from .degradations import SYNTH_SEVERITIES, DegradationConfig, degrade, preset_for_size
 from . import synthfaces
@@ -22,9 +22,9 @@ from .synthfaces import MARKS, identity_indices, sample_identity, synth_face
 
 # %% auto #0
 __all__ = ['BadImageWarning', 'load_face', 'scan_images', 'resolve_degradation', 'make_pair', 'AlignedFaceFolder',
-           'identity_name', 'image_name', 'SynthFacesDataset', 'match_pairs', 'PairedFaceFolder', 'Pair',
-           'make_verification_pairs', 'write_pairs', 'read_pairs', 'pair_files', 'build_synth_test',
-           'build_celeba_test', 'cli_main']
+           'identity_name', 'image_name', 'SynthFacesDataset', 'match_pairs', 'PairedFaceFolder', 'ArraySource',
+           'FolderSource', 'SynthSource', 'epoch_permutation', 'IterationBatches', 'Pair', 'make_verification_pairs',
+           'write_pairs', 'read_pairs', 'pair_files', 'build_synth_test', 'build_celeba_test', 'cli_main']
 
 # %% ../nbs/04_data.ipynb #2d217516
 class BadImageWarning(UserWarning):
@@ -190,6 +190,84 @@ class PairedFaceFolder(Dataset):
         name, lq, gt = self.pairs[i]
         return {'lq': img2tensor(load_face(lq, **self.lq_check)), 'gt': img2tensor(load_face(gt, **self.gt_check)),
                 'name': name, 'lq_path': str(lq), 'gt_path': str(gt)}
+
+# %% ../nbs/04_data.ipynb #33781ed9
+class ArraySource:
+    "A face source over in-memory uint8 N×H×W×3 images with integer identity labels."
+    def __init__(self, images: np.ndarray, labels=None):
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f'ArraySource: expected uint8 N×H×W×3 RGB images, got {images.dtype} {images.shape}')
+        self.images = images
+        self.labels = np.arange(len(images)) if labels is None else np.asarray(labels, dtype=np.int64)
+        if len(self.labels) != len(images): raise ValueError(f'ArraySource: {len(images)} images but {len(self.labels)} labels')
+    def __len__(self): return len(self.images)
+    def image(self, i: int) -> np.ndarray: return self.images[i]
+    def label(self, i: int) -> int: return int(self.labels[i])
+
+class FolderSource:
+    "A face source over the aligned square faces of a folder (FFHQ-style; labels: file order), read with `data.load_face`."
+    def __init__(self, folder, size: int):
+        self.files, self.size = list_images(folder), size
+    def __len__(self): return len(self.files)
+    def image(self, i: int) -> np.ndarray: return load_face(self.files[i], self.size)
+    def label(self, i: int) -> int: return i
+
+class SynthSource:
+    "A face source over SynthFaces renders (`data.SynthFacesDataset`, disk-cached under `cache_dir`, memoised); label = identity number."
+    def __init__(self, n_identities: int, images_per_identity: int, size: int, seed: int, split: str = 'train', cache_dir: str = ''):
+        cache = None if not cache_dir else Path(cache_dir) if Path(cache_dir).is_absolute() else ROOT / cache_dir
+        self.ds = SynthFacesDataset(n_identities, images_per_identity, size=size, seed=seed, degradation=None,
+                                    hflip=False, split=split, cache_dir=cache)
+        self._memo = {}
+    def __len__(self): return len(self.ds)
+    def image(self, i: int) -> np.ndarray:
+        if i not in self._memo: self._memo[i] = self.ds.hq(i)[0]
+        return self._memo[i]
+    def label(self, i: int) -> int: return int(i) // self.ds.per_id
+
+# %% ../nbs/04_data.ipynb #2a487b77
+def epoch_permutation(seed: int, epoch: int, n: int) -> np.ndarray:
+    "The sample order of `epoch` (a permutation of range(n)), a pure function of (seed, epoch)."
+    return np.random.default_rng([int(seed), 0x5A4D, int(epoch)]).permutation(n)
+
+class IterationBatches(torch.utils.data.Dataset):
+    "`batches[t]`: this process's share of the global batch of iteration `t` (dict of tensors), from (seed, t) alone."
+    def __init__(self, source, batch_size: int, seed: int, degradation: Callable[[int], object] | None = None,
+                 hflip: bool = True, rank: int = 0, world_size: int = 1, iters: int | None = None):
+        if batch_size % world_size:
+            raise ValueError(f'batch_size={batch_size} (global) must be divisible by the number of processes {world_size}')
+        if len(source) == 0: raise ValueError('the face source is empty')
+        self.source, self.batch_size, self.seed, self.hflip = source, batch_size, seed, hflip
+        self.degradation, self.rank, self.world_size, self.iters = degradation, rank, world_size, iters
+        self.local = batch_size // world_size
+        self._perm = (None, None)                               # (epoch, permutation) cache
+
+    def __len__(self): return self.iters if self.iters is not None else 2**62
+
+    def index(self, position: int) -> int:
+        "Source index at `position` of the endless epoch sequence."
+        epoch, k = divmod(position, len(self.source))
+        if self._perm[0] != epoch: self._perm = (epoch, epoch_permutation(self.seed, epoch, len(self.source)))
+        return int(self._perm[1][k])
+
+    def sample(self, t: int, slot: int) -> dict:
+        "Sample `slot` (0 … global batch − 1) of iteration `t`: HQ, maybe flipped, and its LQ if the iteration degrades."
+        i = self.index(t * self.batch_size + slot)
+        deg = self.degradation(t) if self.degradation is not None else None
+        gt, lq = make_pair(self.source.image(i), deg, np.random.default_rng([int(self.seed), int(t), int(slot)]), self.hflip)
+        out = {'gt': gt, 'label': self.source.label(i), 'index': i}
+        if deg is not None: out['lq'] = lq
+        return out
+
+    def __getitem__(self, t: int) -> dict:
+        slots = range(self.rank * self.local, (self.rank + 1) * self.local)
+        samples = [self.sample(t, j) for j in slots]
+        batch = {k: img2tensor(np.stack([s[k] for s in samples])) for k in ('gt', 'lq') if k in samples[0]}
+        batch['label'] = torch.tensor([s['label'] for s in samples], dtype=torch.long)
+        batch['index'] = torch.tensor([s['index'] for s in samples], dtype=torch.long)
+        batch['iter'] = t
+        return batch
 
 # %% ../nbs/04_data.ipynb #c33c5408
 class Pair(NamedTuple):

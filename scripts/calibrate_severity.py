@@ -16,7 +16,7 @@ from idcodeformer.data import identity_name, make_verification_pairs
 from idcodeformer.degradations import degrade, preset_for_size
 from idcodeformer.evaluation import load_embedder
 from idcodeformer.metrics import psnr, verification_accuracy
-from idcodeformer.training import SynthSource
+from idcodeformer.data import SynthSource
 
 # name: (preset, downsample range at the test size or None for the preset's own)
 CANDIDATES = {'mild (stage3_small, scaled)': ('stage3_small', None), 'severe (stage2, scaled)': ('stage2', None),
