@@ -269,7 +269,7 @@ def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size
         cfg = P.AttrNetConfig(size=size, epochs=attr_epochs, seed=seed)
         clf, h1 = P.train_mark_classifier(x, marks, names, cfg)
         reg, h2 = P.train_landmark_regressor(x, lmk, cfg)
-        fcfg = dataclasses.replace(cfg, width=8)    # FD (synth-feat)'s network: width 16 overfits 2000 faces (see 09_probes)
+        fcfg = dataclasses.replace(cfg, width=8)    # FD (synth-feat)'s network: width 16 overfits 2000 faces (see 08a_probes)
         feat, h3 = P.train_param_regressor(x, params, fcfg)
         P.save_attr_net(clf, paths['marks']); P.save_attr_net(reg, paths['landmarks']); P.save_attr_net(feat, paths['features'])
         atomic_write_json(inst/'instruments.json', {'train_images': attr_images, 'config': dataclasses.asdict(cfg),
