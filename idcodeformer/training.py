@@ -506,6 +506,8 @@ _RUNTIME_FIELDS = {'resume', 'progress', 'num_workers', 'device', 'threads', 'ck
 class Trainer:
     "Shared training machinery; subclasses: `VQGANTrainer` (I), `CodeTrainer` (II), `CFTTrainer` (III), `RecognizerTrainer`."
     stage: str = ''
+    perceptual: nn.Module | None = None     # LPIPS of the stages that decode images (also scored in validation)
+    id_loss: IdentityLoss | None = None     # the identity loss when lambda_ids > 0 (also scored in validation)
 
     def __init__(self, cfg: TrainConfig, env: DistEnv | None = None, source=None, val_source=None):
         if self.stage and cfg.stage != self.stage:
@@ -687,8 +689,8 @@ class Trainer:
         out = outs['out'].float().clamp(-1, 1)
         a, b = tensor2img(out), tensor2img(batch['gt'])
         row = {'iter': self.iteration, 'psnr': float(psnr(a, b).mean()), 'ssim': float(ssim(a, b).mean())}
-        if getattr(self, 'perceptual', None) is not None: row['lpips'] = float(self.perceptual(out, batch['gt']))
-        if getattr(self, 'id_loss', None) is not None: row['ids'] = float(1 - self.id_loss(out, batch['gt']).loss)
+        if self.perceptual is not None: row['lpips'] = float(self.perceptual(out, batch['gt']))
+        if self.id_loss is not None: row['ids'] = float(1 - self.id_loss(out, batch['gt']).loss)
         row.update({k: v for k, v in outs.items() if k != 'out'})
         self.record.log_val(row)
         self.record.save_grid(self.iteration, [batch['lq'], out, batch['gt']] if self.cfg.stage != 'I' else [batch['gt'], out])
@@ -840,7 +842,22 @@ class VQGANTrainer(Trainer):
         return {'out': o.out, 'perplexity': float(o.perplexity)}
 
 # %% ../nbs/10_training.ipynb #65ffa491
-class CodeTrainer(Trainer):
+class _CodeStage(Trainer):
+    "What stages II and III share: code losses against the frozen stage-I VQGAN's codes, and validation at one w."
+    def validation_w(self) -> float: raise NotImplementedError
+
+    def code_losses(self, logits, lq_feat, idx) -> tuple[torch.Tensor, torch.Tensor]:
+        "CE of the logits and L2 of the LQ features against the target codes `idx` (B×HW)."
+        b, d, h, w = lq_feat.shape
+        quant_gt = self.target.quantize.get_codebook_feat(idx, (b, h, w, d))
+        return code_ce_loss(logits, idx), feat_l2_loss(lq_feat, quant_gt)
+
+    def val_outputs(self, batch):
+        out, logits, _ = (self.ema or self).net(batch['lq'], w=self.validation_w())
+        acc = (logits.argmax(-1) == self.target.encode_indices(batch['gt'])).float().mean()
+        return {'out': out, 'code_acc': float(acc)}
+
+class CodeTrainer(_CodeStage):
     "Stage II: encoder + transformer learn the HQ codes from LQ faces (+ λ·L_ids of the decoded w=0 image)."
     stage = 'II'
 
@@ -853,18 +870,11 @@ class CodeTrainer(Trainer):
         self.net = self.net.to(self.device)
         self.env.broadcast_(self.net)
         self.id_loss = make_identity_loss(cfg).to(self.device) if cfg.lambda_ids > 0 else None
-        self.perceptual = None
         self.ema = EMA(self.net, cfg.ema_decay) if cfg.ema_decay > 0 else None
         unused = set(self.net.fuse_convs_dict.parameters())          # w = 0 in stage II: the CFT gets no gradient
         self.opt_g = self._adam('g', [p for p in self.net.parameters() if p not in unused], cfg.lr)
 
     def saved_nets(self): return {'params': self.net, 'params_ema': (self.ema or self).net}
-
-    def code_losses(self, logits, lq_feat, idx) -> tuple[torch.Tensor, torch.Tensor]:
-        "CE of the logits and L2 of the LQ features against the target codes `idx` (B×HW)."
-        b, d, h, w = lq_feat.shape
-        quant_gt = self.target.quantize.get_codebook_feat(idx, (b, h, w, d))
-        return code_ce_loss(logits, idx), feat_l2_loss(lq_feat, quant_gt)
 
     def train_step(self, t, batch):
         cfg, gt, lq = self.cfg, batch['gt'], batch['lq']
@@ -884,15 +894,10 @@ class CodeTrainer(Trainer):
         if ok and self.ema: self.ema.update(self.net)
         return ok, {k: float(v.detach()) for k, v in logs.items()}
 
-    def val_w(self) -> float: return 0.0        # stage II decodes the predicted codes alone
-
-    def val_outputs(self, batch):
-        out, logits, _ = (self.ema or self).net(batch['lq'], w=self.val_w())
-        acc = (logits.argmax(-1) == self.target.encode_indices(batch['gt'])).float().mean()
-        return {'out': out, 'code_acc': float(acc)}
+    def validation_w(self) -> float: return 0.0   # stage II decodes the predicted codes alone
 
 # %% ../nbs/10_training.ipynb #649663e1
-class CFTTrainer(CodeTrainer):
+class CFTTrainer(_CodeStage):
     "Stage III: CFT + encoder + transformer with code, image, GAN (and identity) losses on the w schedule."
     stage = 'III'
 
@@ -955,12 +960,13 @@ class CFTTrainer(CodeTrainer):
             logs['d'] = d
         return ok, {k: float(v.detach()) for k, v in logs.items()}
 
-    def val_w(self) -> float: return self.cfg.val_w
+    def validation_w(self) -> float: return self.cfg.val_w
 
 # %% ../nbs/10_training.ipynb #5c82239b
 class RecognizerTrainer(Trainer):
     "Recognizer backbone + margin head, softmax cross-entropy on identity labels; verification accuracy as validation."
     stage = 'recognizer'
+    _verif_set: tuple | None = None   # (HQ, LQ, pairs) of the verification validation, built once
 
     def build(self):
         cfg = self.cfg
@@ -985,7 +991,7 @@ class RecognizerTrainer(Trainer):
 
     def verification_set(self) -> tuple[torch.Tensor, torch.Tensor, list]:
         "HQ and LQ faces of `test` identities and the pairs over them (cached)."
-        if self._val_batch is None:
+        if self._verif_set is None:
             per_id = 4
             n_ids = max(4, int(math.ceil(2 * self.cfg.n_pairs / per_id)))
             src = SynthSource(n_ids, per_id, self.cfg.img_size, self.cfg.seed, split='test', cache_dir=self.cfg.cache_dir)
@@ -996,8 +1002,8 @@ class RecognizerTrainer(Trainer):
             pairs = make_verification_pairs({n: per_id for n in names}, self.cfg.n_pairs, np.random.default_rng(self.cfg.seed))
             ix = {n: k for k, n in enumerate(names)}
             pairs = [(ix[p.name1] * per_id + p.i - 1, ix[p.name2] * per_id + p.j - 1, p.same) for p in pairs]
-            self._val_batch = (img2tensor(hq), img2tensor(lq), pairs)
-        return self._val_batch
+            self._verif_set = (img2tensor(hq), img2tensor(lq), pairs)
+        return self._verif_set
 
     @torch.no_grad()
     def validate(self) -> dict | None:
