@@ -20,8 +20,9 @@ __all__ = ['STUDY_PRESETS', 'DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', '
            'ABLATION_NEEDS', 'STEP_COSTS', 'RUNTIME_PARAMS', 'INLINE_LOG', 'StudyPreset', 'study_preset', 'step_status',
            'run_notebook', 'strip_notebook', 'copy_records', 'find_records', 'load_evaluations', 'load_summaries',
            'load_records', 'load_codeformer', 'load_vqgan', 'restore_folder', 'sample_names', 'prepare_test_set',
-           'evaluate_run', 'Step', 'check_plan', 'study_plan', 'ablation_plan', 'step_folder', 'step_cost',
-           'StepsFailed', 'step_threads', 'run_steps', 'project_dir', 'evaluate_step', 'run_inline', 'notebook_params']
+           'evaluate_checkpoint', 'Step', 'check_plan', 'study_plan', 'ablation_plan', 'step_folder', 'step_cost',
+           'StepsFailed', 'step_threads', 'run_steps', 'project_dir', 'evaluate_step', 'run_steps_inline',
+           'notebook_params']
 
 # %% ../nbs/12a_study.ipynb #a3b0f0d8
 @dataclass
@@ -290,7 +291,7 @@ def _runnable_metrics(metrics) -> tuple[list, dict]:
 
 def _wkey(w) -> str: return 'lq' if w is None else f'w{float(w):g}'
 
-def evaluate_run(checkpoint: str, test_set, out_dir, severities=('mild', 'severe'), w_values=(0.0, 0.5, 1.0),
+def evaluate_checkpoint(checkpoint: str, test_set, out_dir, severities=('mild', 'severe'), w_values=(0.0, 0.5, 1.0),
                  loss_net: str = '', judge_net: str = '', protocol: str = 'synth-v1', metrics=None, label: str = '',
                  n_samples: int = 6, substitutes: bool = True, batch_size: int = 16, n_boot: int | None = None,
                  device: str = 'cpu', extra: dict | None = None, progress: bool = False) -> dict:
@@ -627,7 +628,7 @@ def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str = '',
                   metrics=None, n_samples: int = 6, n_identities: int = 100, images_per_identity: int = 5, size: int = 64,
                   seed: int = 0, n_pairs: int = 0, attr_images: int = 2000, attr_epochs: int = 8, batch_size: int = 16,
                   n_boot: int = 1000, device: str = 'cpu', extra: dict | None = None) -> dict:
-    "What `nbs/evaluate.ipynb` does: `checkpoint='none'` builds the test set and its instruments; otherwise `evaluate_run`."
+    "What `nbs/evaluate.ipynb` does: `checkpoint='none'` builds the test set and its instruments; otherwise `evaluate_checkpoint`."
     if not test_set or not out_dir: raise ValueError(f'test_set and out_dir are required, got test_set={test_set!r}, out_dir={out_dir!r}')
     test_set, out_dir = project_dir(test_set), project_dir(out_dir)
     loss_net, judge_net = (str(project_dir(p)) if p else '' for p in (loss_net, judge_net))
@@ -639,7 +640,7 @@ def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str = '',
         return rec
     for what, p in (('test set', Path(test_set)/'manifest.json'), ('loss_net', loss_net), ('judge_net', judge_net)):
         if p and not Path(p).is_file(): raise FileNotFoundError(f'{what}: {p} does not exist (run the earlier steps of the study first)')
-    return evaluate_run(checkpoint, test_set, out_dir, tuple(severities), tuple(w_values), loss_net, judge_net, protocol,
+    return evaluate_checkpoint(checkpoint, test_set, out_dir, tuple(severities), tuple(w_values), loss_net, judge_net, protocol,
                         list(metrics) if metrics else None, label, n_samples, batch_size=batch_size, n_boot=n_boot,
                         device=device, extra=extra)
 
@@ -648,8 +649,8 @@ INLINE_LOG = 'step_log.txt'
 def _inline_step(kind: str, params: dict) -> None:
     "Run one training or evaluation step in this process, as its notebook would."
     if kind == 'train':
-        from idcodeformer.training import run as train_run
-        train_run(dict(params))
+        from idcodeformer.training import train_from_params
+        train_from_params(dict(params))
     elif kind == 'evaluate': evaluate_step(**params)
     else: raise ValueError(f'{kind!r} steps run as notebooks only (run_steps)')
 
@@ -660,7 +661,7 @@ def _step_process(argv=None) -> None:
     torch.set_num_threads(spec['threads'])
     _inline_step(spec['kind'], spec['params'])
 
-def run_inline(steps: list[Step], runs, records=None, log=print, jobs: int = 1, threads: int = 0) -> list[dict]:
+def run_steps_inline(steps: list[Step], runs, records=None, log=print, jobs: int = 1, threads: int = 0) -> list[dict]:
     """Run training and evaluation steps without notebooks, like `run_steps` (plan order and needs, skipping finished
     ones, markers, records): `jobs=1` in this process, otherwise up to `jobs` at a time, each in a process of its own."""
     bad = sorted({s.kind for s in steps} - {'train', 'evaluate'})

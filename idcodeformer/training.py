@@ -33,8 +33,8 @@ __all__ = ['STAGES', 'ID_REACHES', 'TRAIN_PRESETS', 'TRAINERS', 'TrainConfig', '
            'nonfinite_entries', 'save_checkpoint', 'load_training_state', 'DistEnv', 'run_folder', 'RunRecord',
            'StageDegradation', 'make_source', 'Trainer', 'load_target_vqgan', 'make_codeformer', 'make_discriminator',
            'make_perceptual', 'make_recognizer', 'load_recognizer', 'make_identity_loss', 'VQGANTrainer', 'CodeTrainer',
-           'CFTTrainer', 'RecognizerTrainer', 'train', 'train_pipeline', 'load_params', 'split_params', 'run',
-           'cli_main']
+           'CFTTrainer', 'RecognizerTrainer', 'train', 'train_pipeline', 'load_params', 'split_params',
+           'train_from_params', 'cli_main']
 
 # %% ../nbs/10_training.ipynb #add254f5
 STAGES = ('I', 'II', 'III', 'recognizer')
@@ -1087,7 +1087,7 @@ def split_params(params: dict) -> tuple[str, str, dict]:
     else: TrainConfig.from_preset(preset, 'I', **{k: v for k, v in params.items() if k not in ('lambda_ids', 'id_net')})
     return preset, stage, params
 
-def run(params: dict) -> dict:
+def train_from_params(params: dict) -> dict:
     """Train what `params` say: one stage, or `stage='all'`: recognizer (if the identity loss needs one), I, II, III;
     with `init` set (a stage-II model, or `official`), `all` fine-tunes stage III from it. Returns the summaries."""
     preset, stage, overrides = split_params(params)
@@ -1117,7 +1117,7 @@ def cli_main(argv: list[str] | None = None) -> int:
             print(json.dumps(TrainConfig.from_preset(preset, stage, **overrides).to_dict(), indent=2)); return 0
     except (KeyError, TypeError, ValueError, FileNotFoundError) as e:
         print(f'idcodeformer train: {e.args[0] if isinstance(e, KeyError) else e}', file=sys.stderr); return 2
-    summaries = run(params)
+    summaries = train_from_params(params)
     if DistEnv.from_env().is_main: print(json.dumps(summaries, indent=2, default=str))
     if dist.is_initialized(): dist.destroy_process_group()
     return 0
