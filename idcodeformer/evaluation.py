@@ -181,8 +181,8 @@ def load_embedder(spec: str, device='cpu') -> IdentityNet:
     p = Path(spec)
     if not p.is_file(): raise FileNotFoundError(f'identity network {spec!r}: not a registry name (arcface_ir_se50, arcface_resnet18, buffalo_l) nor an existing file')
     if p.suffix.lower() == '.onnx': return IdentityNet(A.OnnxEmbedder(p), [p], f'ONNX recognizer {p.name}')
-    from idcodeformer.training import load_recognizer
-    return IdentityNet(A.TorchEmbedder(load_recognizer(p), device=device), [p], f'recognizer checkpoint {p.name}')
+    from idcodeformer.training import load_model
+    return IdentityNet(A.TorchEmbedder(load_model(p, 'recognizer'), device=device), [p], f'recognizer checkpoint {p.name}')
 
 def _as_identity_net(x) -> IdentityNet: return x if isinstance(x, IdentityNet) else IdentityNet(x)
 

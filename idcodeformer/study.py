@@ -19,10 +19,9 @@ from .core import ROOT, atomic_write_json, atomic_write_text
 __all__ = ['STUDY_PRESETS', 'DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'NOTEBOOKS', 'CEILING', 'EVAL_NEEDS',
            'ABLATION_NEEDS', 'STEP_COSTS', 'RUNTIME_PARAMS', 'INLINE_LOG', 'StudyPreset', 'study_preset', 'step_status',
            'run_notebook', 'strip_notebook', 'copy_records', 'find_records', 'load_evaluations', 'load_summaries',
-           'load_records', 'load_codeformer', 'load_vqgan', 'restore_folder', 'sample_names', 'prepare_test_set',
-           'evaluate_checkpoint', 'Step', 'check_plan', 'study_plan', 'ablation_plan', 'step_folder', 'step_cost',
-           'StepsFailed', 'step_threads', 'run_steps', 'project_dir', 'evaluate_step', 'run_steps_inline',
-           'notebook_params']
+           'load_records', 'restore_folder', 'sample_names', 'prepare_test_set', 'evaluate_checkpoint', 'Step',
+           'check_plan', 'study_plan', 'ablation_plan', 'step_folder', 'step_cost', 'StepsFailed', 'step_threads',
+           'run_steps', 'project_dir', 'evaluate_step', 'run_steps_inline', 'notebook_params']
 
 # %% ../nbs/12a_study.ipynb #a3b0f0d8
 @dataclass
@@ -215,19 +214,6 @@ def load_records(root, name: str) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in find_records(root, name)}
 
 # %% ../nbs/12a_study.ipynb #0ad3b803
-def load_codeformer(path, device='cpu'):
-    "`(model, config)`: a stage II/III `model.pt` of this project as `restore.load_restorer` builds it (EMA weights, strict), and its training config."
-    from idcodeformer.restore import load_restorer
-    from idcodeformer.training import load_training_state
-    model = load_restorer(path, device=device)
-    return model.eval(), load_training_state(path)['config']
-
-def load_vqgan(path, device='cpu'):
-    "`(model, config)`: a stage-I `model.pt` of this project as stages II/III load their target (EMA weights, strict), and its training config."
-    from idcodeformer.training import TrainConfig, load_target_vqgan, load_training_state
-    cfg = load_training_state(path)['config']
-    return load_target_vqgan(dataclasses.replace(TrainConfig.from_dict(cfg), vqgan_ckpt=str(path))).to(device), cfg
-
 def restore_folder(model, lq_dir, out_dir, w: float | None, batch_size: int = 16) -> Path:
     "Restore every image of `lq_dir` at fidelity `w` into `out_dir` (same names, .png); a VQGAN (`w` None) reconstructs them."
     import torch
@@ -298,12 +284,15 @@ def evaluate_checkpoint(checkpoint: str, test_set, out_dir, severities=('mild', 
     """Restore `test_set` with `checkpoint` at each w, evaluate, write `out_dir/eval.json`. `checkpoint` 'lq': the inputs
     as they are; a stage-I `model.pt`: the VQGAN's reconstruction of the clean HQ faces (the ceiling, once for all severities)."""
     from idcodeformer.evaluation import evaluate
-    from idcodeformer.training import load_training_state
+    from idcodeformer.training import load_model
     ts, out = Path(test_set), Path(out_dir)
     manifest = json.loads((ts/'manifest.json').read_text())
     inst = ts/'instruments'
-    stage_one = checkpoint != 'lq' and load_training_state(checkpoint)['config'].get('stage') == 'I'
-    model, cfg = (None, {}) if checkpoint == 'lq' else load_vqgan(checkpoint, device) if stage_one else load_codeformer(checkpoint, device)
+    model = None if checkpoint == 'lq' else load_model(checkpoint, device=device)
+    if model is not None and model.train_config['stage'] == 'recognizer':
+        raise ValueError(f'{checkpoint}: a recognizer, not a restoration model or a stage-I VQGAN')
+    cfg = {} if model is None else model.train_config
+    stage_one = cfg.get('stage') == 'I'
     names = sample_names(manifest, n_samples)
     id_nets = {r: p for r, p in (('loss', loss_net), ('judge', judge_net)) if p}
     from idcodeformer.evaluation import load_embedder

@@ -32,7 +32,7 @@ __all__ = ['STAGES', 'ID_REACHES', 'TRAIN_PRESETS', 'TRAINERS', 'TrainConfig', '
            'make_scheduler', 'WStep', 'w_plan', 'EMA', 'rng_state', 'set_rng_state', 'NonFiniteError',
            'nonfinite_entries', 'save_checkpoint', 'load_training_state', 'DistEnv', 'run_folder', 'RunRecord',
            'StageDegradation', 'make_source', 'Trainer', 'load_target_vqgan', 'make_codeformer', 'make_discriminator',
-           'make_perceptual', 'make_recognizer', 'load_recognizer', 'make_identity_loss', 'VQGANTrainer', 'CodeTrainer',
+           'make_perceptual', 'make_recognizer', 'load_model', 'make_identity_loss', 'VQGANTrainer', 'CodeTrainer',
            'CFTTrainer', 'RecognizerTrainer', 'train', 'train_pipeline', 'load_params', 'split_params',
            'train_from_params', 'cli_main']
 
@@ -751,13 +751,29 @@ def make_recognizer(cfg: TrainConfig) -> nn.Module:
     if cfg.rec_arch not in builders: raise ValueError(f'rec_arch: expected one of {sorted(builders)}, got {cfg.rec_arch!r}')
     return builders[cfg.rec_arch]()
 
-def load_recognizer(path) -> nn.Module:
-    "A recognizer trained by `RecognizerTrainer` (its `model.pt`: config + weights), in eval mode."
+_MODEL_KINDS = {'I': 'VQGAN', 'II': 'CodeFormer', 'III': 'CodeFormer', 'recognizer': 'recognizer'}
+
+def load_model(path, kind: str | None = None, device='cpu') -> nn.Module:
+    """The network of a `model.pt` this project trained (stage I: the VQGAN, II/III: the CodeFormer, recognizer: its
+    backbone), EMA weights where saved, loaded strictly, in eval mode and frozen; its config dict as `.train_config`.
+    With `kind` ('VQGAN', 'CodeFormer' or 'recognizer'), any other model is an error. (`restore.load_restorer` loads
+    every kind of restoration weights, upstream's included.)"""
     state = load_training_state(path)
-    if 'config' not in state or state['config'].get('stage') != 'recognizer':
-        raise ValueError(f'{path}: not a recognizer checkpoint of this project (no recognizer config inside)')
-    net = make_recognizer(TrainConfig.from_dict(state['config']))
-    return load_strict(net, state['params'], source=str(path)).eval()
+    cfg = state.get('config') if isinstance(state, dict) else None
+    if not isinstance(cfg, dict) or cfg.get('stage') not in _MODEL_KINDS:
+        raise ValueError(f'{path}: not a model.pt of this project (no training config with a stage inside)')
+    got = cfg['stage']
+    if kind is not None and _MODEL_KINDS[got] != kind:
+        raise ValueError(f'{path}: a stage-{got} model ({_MODEL_KINDS[got]}), not the {kind} expected here')
+    tc = TrainConfig.from_dict(cfg)
+    if got == 'I': net = VQAutoEncoder.from_preset(tc.model_preset, img_size=tc.img_size)
+    elif got == 'recognizer': net = make_recognizer(tc)
+    else: net = CodeFormer.from_preset(tc.model_preset, img_size=tc.img_size)   # make_codeformer's switches act on gradients only
+    key = 'params_ema' if 'params_ema' in state else 'params'
+    load_strict(net, state[key], source=f'{path} ({key})')
+    net = net.eval().requires_grad_(False).to(device)
+    net.train_config = cfg
+    return net
 
 def make_identity_loss(cfg: TrainConfig) -> IdentityLoss:
     "`IdentityLoss` with the frozen recognizer `cfg.id_net` (built without touching the global RNG)."
@@ -765,7 +781,7 @@ def make_identity_loss(cfg: TrainConfig) -> IdentityLoss:
         if cfg.id_net == 'arcface_ir_se50': return IdentityLoss.ir_se50()
         if cfg.id_net == 'arcface_resnet18': return IdentityLoss.gfpgan()
         if cfg.id_net in REGISTRY: raise ValueError(f'id_net {cfg.id_net!r} is not a recognizer (use arcface_ir_se50, arcface_resnet18 or a checkpoint path)')
-        return IdentityLoss(load_recognizer(_weights_path(cfg.id_net, '')))
+        return IdentityLoss(load_model(_weights_path(cfg.id_net, ''), 'recognizer'))
 
 # %% ../nbs/10_training.ipynb #419ce57f
 class VQGANTrainer(Trainer):
