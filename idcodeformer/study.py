@@ -612,10 +612,10 @@ def project_dir(p) -> Path:
     p = Path(p)
     return p if p.is_absolute() else ROOT/p
 
-def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str = '', severities=('mild', 'severe'),
+def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str | None = None, severities=('mild', 'severe'),
                   w_values=(0.0, 0.5, 1.0), loss_net: str = '', judge_net: str = '', protocol: str = 'synth-v1',
                   metrics=None, n_samples: int = 6, n_identities: int = 100, images_per_identity: int = 5, size: int = 64,
-                  seed: int = 0, n_pairs: int = 0, attr_images: int = 2000, attr_epochs: int = 8, batch_size: int = 16,
+                  seed: int = 0, n_pairs: int | None = None, attr_images: int = 2000, attr_epochs: int = 8, batch_size: int = 16,
                   n_boot: int = 1000, device: str = 'cpu', extra: dict | None = None) -> dict:
     "What `nbs/evaluate.ipynb` does: `checkpoint='none'` builds the test set and its instruments; otherwise `evaluate_checkpoint`."
     if not test_set or not out_dir: raise ValueError(f'test_set and out_dir are required, got test_set={test_set!r}, out_dir={out_dir!r}')

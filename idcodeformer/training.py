@@ -1089,12 +1089,10 @@ def load_params(*files) -> dict:
     return params
 
 def split_params(params: dict) -> tuple[str, str, dict]:
-    "(preset, stage, overrides) from notebook/YAML/CLI parameters; unknown names and wrong types are errors."
-    params = dict(params)
+    "(preset, stage, overrides) from notebook/YAML/CLI parameters (None: the preset's value); unknown names and wrong types are errors."
+    params = {k: v for k, v in params.items() if v is not None}
     preset, stage = params.pop('preset', 'synth'), params.pop('stage', 'all')
     check_overrides(params)
-    for k in ('iters', 'batch_size', 'n_pairs', 'rec_arch', 'run_name'):    # 0 or '' in a notebook: the preset's value
-        if k in params and params[k] in (0, ''): params.pop(k)
     for k, v in params.items():
         if _HINTS[k] is float and isinstance(v, str):
             try: params[k] = float(v)
