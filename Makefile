@@ -27,10 +27,10 @@ test: env
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh
 
 study: env
-	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/study.py --preset synth
+	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/run_study.py --preset synth
 
 quick: env
-	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/study.py --preset quick
+	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/run_study.py --preset quick
 
 lab: env
 	$(BIN)/jupyter lab --notebook-dir=.

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = [sys.executable, str(ROOT/'scripts'/'study.py'), '--preset', 'smoke']
+STUDY = [sys.executable, str(ROOT/'scripts'/'run_study.py'), '--preset', 'smoke']
 
 
 def _run(args, timeout):
