@@ -298,6 +298,7 @@ def make_verification_pairs(images_per_name: dict[str, int], n_pairs: int, rng: 
         if key not in seen: seen.add(key); diff.append(p)
     return same + diff
 
+# %% ../nbs/04_data.ipynb #cb948ea4
 def write_pairs(path, pairs: list[Pair]) -> Path:
     "Write pairs in LFW's format as one fold: header `1<TAB>n`, the n same pairs, then the n different ones."
     same, diff = [p for p in pairs if p.same], [p for p in pairs if not p.same]
@@ -325,6 +326,7 @@ def read_pairs(path) -> list[Pair]:
                          f'({2 * header[0] * header[1]}), the file has {len(pairs)}')
     return pairs
 
+# %% ../nbs/04_data.ipynb #b56674e8
 def pair_files(pairs: list[Pair], folder) -> list[tuple[Path, Path, bool]]:
     "Resolve pairs to (file 1, file 2, same) under `folder` (`name_000i.*` flat or in `name/`); lists missing files."
     folder = Path(folder)

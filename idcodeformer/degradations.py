@@ -150,6 +150,7 @@ def sample_params(cfg: DegradationConfig, rng: np.random.Generator, hw: tuple[in
     if cfg.gray_prob > 0 and rng.uniform() < cfg.gray_prob: p['gray'] = True
     return p
 
+# %% ../nbs/02_degradations.ipynb #148339b6
 def _to_u8(x: np.ndarray) -> np.ndarray: return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
 
 def _jpeg(x: np.ndarray, quality: int) -> np.ndarray:
@@ -170,6 +171,7 @@ def _check_image(img):
         got = f'{img.dtype} {img.shape}' if isinstance(img, np.ndarray) else type(img).__name__
         raise ValueError(f'degrade expects a uint8 H×W×3 RGB image, got {got}')
 
+# %% ../nbs/02_degradations.ipynb #17d5c3b5
 def degrade(img: np.ndarray, cfg: DegradationConfig, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     "Degrade a uint8 H×W×3 RGB face; returns the uint8 LQ (same size) and the drawn parameters."
     _check_image(img)

@@ -413,6 +413,7 @@ def _summarise(df: pd.DataFrame, n_boot: int, seed: int) -> dict:
         if c.startswith('deg_vqfr') or np.isinf(s['mean']): out[c]['mean_raw'] = str(s['mean'])
     return out
 
+# %% ../nbs/09a_evaluation.ipynb #75dbdc00
 def _set_metrics(setup: _Setup, ps: _Pass, n_boot: int, seed: int) -> dict:
     out = {}
     if setup.inc is not None:

@@ -44,6 +44,7 @@ class SmallFaceNet(nn.Module):
 
     def forward(self, x): return self.head(self.feature_map(x).flatten(1))
 
+# %% ../nbs/08a_probes.ipynb #17fb948b
 @dataclass
 class AttrNetConfig:
     "Training settings of a SynthFaces attribute network (mark classifier, landmark or parameter regressor)."
@@ -93,6 +94,7 @@ class MarkClassifier:
         "N×M booleans: mark detected."
         return self.predict_proba(images) >= self.threshold
 
+# %% ../nbs/08a_probes.ipynb #9644803f
 def train_mark_classifier(images: np.ndarray, labels: np.ndarray, marks: Sequence[str],
                           cfg: AttrNetConfig = AttrNetConfig()) -> tuple[MarkClassifier, list[float]]:
     "Train a `MarkClassifier` on clean uint8 RGB faces N×H×W×3 and their N×M 0/1 mark labels."
@@ -117,6 +119,7 @@ def save_attr_net(obj, path) -> Path:
              if kind == 'LandmarkRegressor' else {'names': obj.names, 'mean': torch.from_numpy(obj.mean), 'std': torch.from_numpy(obj.std)})
     return atomic_torch_save({'kind': kind, 'config': asdict(obj.cfg), 'state_dict': obj.net.state_dict(), **extra}, path)
 
+# %% ../nbs/08a_probes.ipynb #fb9374e6
 def load_attr_net(path):
     "Load what `save_attr_net` wrote (weights_only=True, strict)."
     ck = torch.load(path, map_location='cpu', weights_only=True)
@@ -240,6 +243,7 @@ class ParamRegressor:
         # from a few hundred images; the spatial average keeps 8w ≤ 256 channels (128 at width 16), like FID's pool3.
         return self._run(images, lambda x: self.net.feature_map(x).mean((2, 3)), batch_size, 'ParamRegressor.features')
 
+# %% ../nbs/08a_probes.ipynb #f2bd37b9
 def train_param_regressor(images: np.ndarray, params: np.ndarray, cfg: AttrNetConfig = AttrNetConfig(),
                           names: Sequence[str] = IDENTITY_PARAMS) -> tuple[ParamRegressor, list[float]]:
     "Train on clean uint8 RGB faces N×H×W×3 and their parameters N×P (MSE on parameters standardised over this set)."

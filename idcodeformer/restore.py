@@ -426,6 +426,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
     return ap
 
+# %% ../nbs/11_restore.ipynb #925f5d78
 def _check_args(a) -> str | None:
     if a.w < 0: return f'-w must be >= 0, got {a.w}'
     if a.upscale < 1: return f'--upscale must be >= 1, got {a.upscale}'
@@ -455,6 +456,7 @@ def _save(out: Path, stem: str, res: Restored, aligned: bool, base: dict, path: 
     atomic_write_json(out/'json'/f'{stem}.json', rec)
     return rec
 
+# %% ../nbs/11_restore.ipynb #fe10531d
 def cli_main(argv: list[str] | None = None) -> int:
     "`idcodeformer restore`: see the table above for outputs and exit codes."
     ap = _parser()

@@ -48,6 +48,7 @@ def summary_value(row: pd.Series, stem: str) -> tuple[float, float | None, float
     col = metric_column(sets, stem)
     return (_f(row[f'set_metrics.{col}.value']), None, None) if col else (math.nan, None, None)
 
+# %% ../nbs/12b_results.ipynb #5d9d487a
 def _f(x) -> float | None: return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 def _headers(summaries: pd.DataFrame, metrics=MAIN_METRICS) -> dict[str, str]:
@@ -68,6 +69,7 @@ def main_table(summaries: pd.DataFrame, models=MODELS, metrics=MAIN_METRICS) -> 
         rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/12b_results.ipynb #0fa326d1
 def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', metrics=MAIN_METRICS,
                 n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     "`a − b` per severity and w for every per-image metric, with its paired-bootstrap 95% interval."
@@ -87,6 +89,7 @@ def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFor
         rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/12b_results.ipynb #f037bcac
 def recognizer_table(summaries: pd.DataFrame, lq_label: str = 'Input (LQ)', nets=None) -> pd.DataFrame:
     "Verification accuracy of each recognizer on Synth-Test pairs: HQ/HQ and LQ/HQ per severity (from the LQ evaluation)."
     s = summaries[summaries.label == lq_label]
@@ -180,6 +183,7 @@ def plot_tradeoff(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'
     fig.tight_layout()
     return fig
 
+# %% ../nbs/12b_results.ipynb #fc449521
 def mark_retention_table(evals: pd.DataFrame, prevalence: dict, w: float | None = 0.5, models=MODELS) -> pd.DataFrame:
     "Retention rate per mark and model × severity at fidelity `w` (only the evaluations labelled `models`), plus the classifier's hit rate on the GT."
     rows = []
@@ -234,6 +238,7 @@ def ablation_cells(evals: pd.DataFrame, records: dict[str, dict], metrics=ABLATI
                 rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/12b_results.ipynb #715648fb
 def plot_lambda_sweep(cells: pd.DataFrame, panels=(('ids_judge', 'IDS (judge)'), ('ids_loss', 'IDS (loss net)'), ('psnr', 'PSNR'))):
     "Change against λ = 0 (paired 95% intervals) of identity and quality metrics for the stage-III λ sweep, per severity."
     import matplotlib.pyplot as plt
@@ -252,6 +257,7 @@ def plot_lambda_sweep(cells: pd.DataFrame, panels=(('ids_judge', 'IDS (judge)'),
 
 STAGE_ORDER, REACH_ORDER = ('III', 'II', 'II+III'), ('cft', 'transformer', 'encoder')
 
+# %% ../nbs/12b_results.ipynb #7dafab75
 def reach_stage_grid(cells: pd.DataFrame, stem: str = 'ids_judge', severity: str | None = None) -> pd.DataFrame:
     "reach × stage matrix of the paired difference in `stem` to the cell's reference (NaN where the cell does not exist)."
     c = cells[cells.group == 'grid']
@@ -275,6 +281,7 @@ def plot_reach_stage(cells: pd.DataFrame, stem: str = 'ids_judge', title: str = 
     fig.tight_layout()
     return fig
 
+# %% ../nbs/12b_results.ipynb #c009c950
 def eval_folders(root) -> dict[str, Path]:
     "Model label → its evaluation record folder, for every `eval.json` below `root`."
     return {json.loads(p.read_text())['label']: p.parent for p in find_records(root)}
@@ -341,6 +348,7 @@ def number_values(summaries: pd.DataFrame, deltas: pd.DataFrame | None = None, c
                 if f'd_{s}' in r and not pd.isna(r[f'd_{s}']): out[f'{base}_d_{s}_{r.severity}'] = f'{r[f"d_{s}"]:+.{d}f}'
     return out
 
+# %% ../nbs/12b_results.ipynb #6f2787b1
 def target_values(summaries: pd.DataFrame, evals: pd.DataFrame, model: str = 'CodeFormer', severity: str = 'severe',
                   stem: str = 'ids_judge', n_boot: int = 1000, seed: int = 0) -> dict[str, str]:
     """The competent-restorer checks as {key: text}: the ceiling's `vqgan_recon_psnr` / `vqgan_recon_ids_judge`, and

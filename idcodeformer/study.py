@@ -102,6 +102,7 @@ def step_status(folder, params: dict) -> str:
 
 def _stamp(t: float) -> str: return time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(t))
 
+# %% ../nbs/12a_study.ipynb #2d45a6db
 def _write_done(folder, marker: dict, params: dict, t0: float, info=None) -> dict:
     "Write `folder/step_done.json`: `marker`, the parameters, seconds, start/finish times and `info` (a dict or a function giving one)."
     marker = {**marker, 'params': _jsonable(params), 'seconds': round(time.time() - t0, 1), 'started': _stamp(t0),
@@ -120,6 +121,7 @@ def _kernel_manager(env: dict, cwd: str):
         async def start_kernel(self, **kw): return await super().start_kernel(**{**kw, 'env': dict(env), 'cwd': cwd})
     return StepKernelManager
 
+# %% ../nbs/12a_study.ipynb #16b3ca93
 def run_notebook(notebook, folder, params: dict, name: str | None = None, log=print, env: dict | None = None,
                  runtime: dict | None = None, info=None) -> dict:
     """Execute `notebook` with `params` into `folder/<name>` unless `folder` holds a finished run; returns the marker.
@@ -238,6 +240,7 @@ def sample_names(manifest: dict, k: int) -> list[str]:
         seen.add(rec['identity']); out.append(rec['name'])
     return out[:k]
 
+# %% ../nbs/12a_study.ipynb #c7040cef
 def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size: int, seed: int = 0, n_pairs: int = 0,
                      attr_images: int = 2000, attr_epochs: int = 8) -> dict:
     "Build Synth-Test in `test_set` (unless it is there with the same settings) and its instruments; returns their paths."
@@ -264,6 +267,7 @@ def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size
                                                     'landmark_loss': h2, 'feature_loss': h3, 'marks': list(names)})
     return paths
 
+# %% ../nbs/12a_study.ipynb #1384d8ed
 def _runnable_metrics(metrics) -> tuple[list, dict]:
     "The metrics that can give real numbers here, and why the others are not run (FID without its Inception weights)."
     from idcodeformer import weights as W
@@ -355,6 +359,7 @@ def check_plan(steps: list[Step]) -> list[Step]:
         for n in free: del left[n]
     return steps
 
+# %% ../nbs/12a_study.ipynb #0ac3b025
 def _train(p: StudyPreset, runs, name: str, stage: str, needs=(), **kw) -> Step:
     it = p.iters.get(stage, 0)
     return Step(name, 'train', {'preset': p.train_preset, 'stage': stage, 'out_dir': str(runs), 'run_name': name,
@@ -374,6 +379,7 @@ def _eval(p: StudyPreset, runs, name: str, checkpoint: str, label: str, needs=()
 ABLATION_NEEDS = ('synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II')
 "The main-chain steps whose outputs the ablation's fine-tunes and evaluations read."
 
+# %% ../nbs/12a_study.ipynb #738367fb
 def study_plan(p: StudyPreset, runs, results) -> list[Step]:
     "The main chain of the study: every step with its parameters and needs (`runs`: the preset's runs folder)."
     runs = Path(runs); m = lambda name: str(runs/name/'model.pt')
@@ -470,6 +476,7 @@ def step_cost(step: Step) -> float:
     else: key = step.kind
     return STEP_COSTS.get(key, 1.0)
 
+# %% ../nbs/12a_study.ipynb #b40f88fa
 class StepsFailed(RuntimeError):
     "Steps of a plan failed; `failed`: step name → its exception, `not_run`: the steps that did not start."
     def __init__(self, message: str, failed: dict, not_run: list):
@@ -491,6 +498,7 @@ def _chains(steps: list[Step], cost: dict) -> dict:
         return memo[n]
     return {s.name: chain(s.name) for s in steps}
 
+# %% ../nbs/12a_study.ipynb #085957c2
 def _error_text(e: BaseException, limit: int = 300) -> str:
     "One line about `e` (a papermill error: the notebook's exception, not its whole traceback)."
     text = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip().splitlines()
@@ -592,6 +600,7 @@ def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: i
 RUNTIME_PARAMS = {'evaluate': ('threads',), 'ablation': ('threads', 'jobs')}
 "Notebook parameters `run_steps` sets per kind that do not change a step's result (not part of its marker's params)."
 
+# %% ../nbs/12a_study.ipynb #0cc14c53
 def run_steps(steps: list[Step], runs, root=ROOT, records=None, log=print, always=('figures',), jobs: int = 2,
               threads: int = 0, wide=('ablation',), keep_going: bool = False, notebooks: dict = NOTEBOOKS) -> list[dict]:
     """Execute `steps` with papermill, up to `jobs` at a time once their needs are done (finished ones are skipped,
@@ -635,6 +644,7 @@ def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str | Non
 
 INLINE_LOG = 'step_log.txt'
 
+# %% ../nbs/12a_study.ipynb #bea3ffa0
 def _inline_step(kind: str, params: dict) -> None:
     "Run one training or evaluation step in this process, as its notebook would."
     if kind == 'train':

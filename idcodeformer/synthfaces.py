@@ -294,6 +294,7 @@ def _ellipse(c, axes, angle: float = 0.0, n: int = 28) -> np.ndarray:
         p = p @ np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
     return p + c
 
+# %% ../nbs/03_synthfaces.ipynb #683449b1
 class _Canvas:
     "Shapes in face units, drawn in order onto `img` through the affine map `M` (face units -> canvas pixels)."
     def __init__(self, img: np.ndarray, M: np.ndarray):
@@ -361,6 +362,7 @@ def _face_half_width(idn: Identity, y: float) -> float:
     s = np.clip((y - _CY) / idn.forehead_height, -1, 0)
     return idn.face_width * (1 + (idn.forehead - 1) * abs(s)) * math.sqrt(1 - s * s)
 
+# %% ../nbs/03_synthfaces.ipynb #781495c6
 def _face_top(idn: Identity, x) -> np.ndarray:
     "Height of the top of the face outline at `x` (so that the hairline stays on the forehead)."
     o = _face_outline(idn, 96)[48:]  # upper half, left to right
@@ -380,6 +382,7 @@ def _arc_y(A: float, B: float, x):
     "Top of the head ellipse at `x`."
     return _CY - B * np.sqrt(np.clip(1 - ((np.asarray(x) - _CX) / A) ** 2, 0, 1))
 
+# %% ../nbs/03_synthfaces.ipynb #00ce230a
 def _draw_back_hair(cv: _Canvas, idn: Identity, colour):
     "Hair behind the head: curtains to the shoulders (long) or a round volume (curly)."
     A, B, _, _ = _hair_geometry(idn)
@@ -457,6 +460,7 @@ def _draw_eye(cv: _Canvas, idn: Identity, nui: Nuisance, c, side: int, iris, iri
     cv.line(to(top[2:-2] * [1, 1] - [0, 0.45 * lid]), _shade(idn.skin, 0.82), 0.004)
     cv.line(to(bottom[3:-3]), _shade(idn.skin, 0.85), 0.004)
 
+# %% ../nbs/03_synthfaces.ipynb #963190f1
 def _draw_brow(cv: _Canvas, idn: Identity, c, side: int):
     "A tapering brow above the eye centred at `c`."
     ew = idn.eye_size
@@ -477,6 +481,7 @@ def _draw_nose(cv: _Canvas, idn: Identity, tip, eye_y: float):
     for s in (-1, 1):
         cv.ellipse((tip[0] + s * 0.45 * nw, tip[1] + 0.42 * nw), (0.24 * nw, 0.12 * nw), _shade(skin, 0.4), angle=-s * 15, n=14)
 
+# %% ../nbs/03_synthfaces.ipynb #a48f7add
 def _mouth_curves(idn: Identity, nui: Nuisance, left, right):
     "Lip outlines (upper top, lip line, lower bottom) and the opening, as functions of t in [-1, 1]."
     sm = nui.smile
@@ -524,6 +529,7 @@ def _draw_birthmark(cv: _Canvas, idn: Identity):
                       angle=rng.uniform(0, 180), n=16) for _ in range(5)]
     cv.fill_many(blobs, col)
 
+# %% ../nbs/03_synthfaces.ipynb #b31e830b
 def _draw_mole(cv: _Canvas, idn: Identity):
     r = idn.mole_radius
     cv.ellipse(idn.mole_xy, (r, r), _mix(idn.skin, (58, 36, 28), 0.85), n=16)
@@ -551,6 +557,7 @@ def _beard_polygon(idn: Identity, mouth_y: float) -> np.ndarray:
     xs = np.linspace(low[-1, 0], low[0, 0], 24)
     return np.concatenate([low, np.stack([xs, top_y(np.abs(xs - _CX))], 1)])
 
+# %% ../nbs/03_synthfaces.ipynb #8553663c
 def _draw_beard(cv: _Canvas, idn: Identity, mouth_left, mouth_right, nose_tip):
     col = idn.hair_colour
     mouth_y = (mouth_left[1] + mouth_right[1]) / 2
@@ -572,6 +579,7 @@ def _draw_beard(cv: _Canvas, idn: Identity, mouth_left, mouth_right, nose_tip):
         strokes = np.stack([p[seg], p[seg] + dxy[seg]], 1)  # (n, 2 ends, xy)
         cv.lines(list(strokes), _mix(_shade(col, f), (255, 255, 255), 0.05 if f > 1 else 0), 0.005)
 
+# %% ../nbs/03_synthfaces.ipynb #a25ca125
 def _draw_glasses(cv: _Canvas, idn: Identity, eyes, face_half_width: float):
     ew, col, w = idn.eye_size, idn.glasses_colour, 0.012
     lenses = []
@@ -691,6 +699,7 @@ def render_face(identity: Identity, nuisance: Nuisance | None = None, size: int 
     out = _photometric(out, nui)
     return out, _render_meta(idn, nui, M, cv.boxes, size, supersample)
 
+# %% ../nbs/03_synthfaces.ipynb #226c96ad
 def _render_meta(idn, nui, M, boxes, size, supersample) -> dict:
     "Landmarks, mark boxes and parameters in output pixel coordinates (JSON-serialisable)."
     to_out = lambda p: ((np.asarray(p, np.float64) @ M[:, :2].T + M[:, 2]) - (supersample - 1) / 2) / supersample

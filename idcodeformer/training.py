@@ -180,6 +180,7 @@ class TrainConfig:
 _HINTS = typing.get_type_hints(TrainConfig)
 _FIELDS = tuple(_HINTS)
 
+# %% ../nbs/10_training.ipynb #22591787
 def _check_type(name: str, value, hint) -> None:
     "Raise TypeError unless `value` fits the annotation `hint` (ints are accepted for floats, bools are not numbers)."
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -727,6 +728,7 @@ def load_target_vqgan(cfg: TrainConfig) -> VQAutoEncoder:
     vq.load_weights(_weights_path(cfg.vqgan_ckpt, 'vqgan_code1024'))
     return vq.eval().requires_grad_(False)
 
+# %% ../nbs/10_training.ipynb #e0f24b13
 def make_codeformer(cfg: TrainConfig) -> CodeFormer:
     "CodeFormer of `cfg.model_preset` with the gradient switches of `id_reach` (upstream's when lambda_ids = 0)."
     switches = _REACH[cfg.id_reach] if cfg.lambda_ids > 0 else {}
@@ -753,6 +755,7 @@ def make_recognizer(cfg: TrainConfig) -> nn.Module:
 
 _MODEL_KINDS = {'I': 'VQGAN', 'II': 'CodeFormer', 'III': 'CodeFormer', 'recognizer': 'recognizer'}
 
+# %% ../nbs/10_training.ipynb #35aeba46
 def load_model(path, kind: str | None = None, device='cpu') -> nn.Module:
     """The network of a `model.pt` this project trained (stage I: the VQGAN, II/III: the CodeFormer, recognizer: its
     backbone), EMA weights where saved, loaded strictly, in eval mode and frozen; its config dict as `.train_config`.
@@ -1101,6 +1104,7 @@ def split_params(params: dict) -> tuple[str, str, dict]:
     else: TrainConfig.from_preset(preset, 'I', **{k: v for k, v in params.items() if k not in ('lambda_ids', 'id_net')})
     return preset, stage, params
 
+# %% ../nbs/10_training.ipynb #9efa27f7
 def train_from_params(params: dict) -> dict:
     """Train what `params` say: one stage, or `stage='all'`: recognizer (if the identity loss needs one), I, II, III;
     with `init` set (a stage-II model, or `official`), `all` fine-tunes stage III from it. Returns the summaries."""

@@ -108,6 +108,7 @@ def _missing(spec, path, why) -> WeightsMissingError:
         f'  and place it at {path}' + ('  (unzipped: the folder holding the .onnx files)' if spec.unzip else '') +
         f'\n  licence: {spec.licence}')
 
+# %% ../nbs/01_weights.ipynb #0455e6e8
 def download(name: str, force: bool = False, progress: bool = True) -> Path:
     "Download registered weights `name` to `weight_path(name)`, verified; returns the path."
     spec, dest = _spec(name), weight_path(name)
@@ -133,6 +134,7 @@ def download(name: str, force: bool = False, progress: bool = True) -> Path:
         if os.path.exists(tmp): os.remove(tmp)
     return dest
 
+# %% ../nbs/01_weights.ipynb #b211d799
 def _unzip(zip_path, dest: Path) -> None:
     "Extract a model pack into `dest` atomically (a folder holding the files, whatever the zip's own nesting)."
     with tempfile.TemporaryDirectory(dir=dest.parent) as td, zipfile.ZipFile(zip_path) as z:

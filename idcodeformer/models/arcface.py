@@ -65,6 +65,7 @@ class IRConfig:
         if self.input_size % 16: raise ValueError(f"IRConfig.input_size must be divisible by 16, got {self.input_size}")
         _check_channels(self.channels)
 
+# %% ../../nbs/07_models.arcface.ipynb #8c54c1bb
 class _SE(nn.Module):
     "Squeeze-excitation with bias-free 1×1 convs (keys `fc1`, `fc2`)."
     def __init__(self, c, reduction):
@@ -87,6 +88,7 @@ class _IRUnit(nn.Module):
         self.res_layer = nn.Sequential(*layers)
     def forward(self, x): return self.res_layer(x) + self.shortcut_layer(x)
 
+# %% ../../nbs/07_models.arcface.ipynb #ff0b45bb
 class IRBackbone(nn.Module):
     "TreB1eN/pSp IR(-SE) recognizer: RGB [-1, 1] N×3×S×S → l2-normalised N×emb_dim."
     in_chans, normalized_output = 3, True
@@ -141,6 +143,7 @@ class _IBasicBlock(nn.Module):
         out = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
         return out + (x if self.downsample is None else self.downsample(x))
 
+# %% ../../nbs/07_models.arcface.ipynb #e6773cd8
 class IResNet(nn.Module):
     "insightface arcface_torch IResNet: RGB [-1, 1] N×3×S×S → raw (unnormalised) N×emb_dim."
     in_chans, normalized_output = 3, False
