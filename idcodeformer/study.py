@@ -65,8 +65,9 @@ STUDY_PRESETS = {
                          ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',), ablation_stages=('III',),
                          ablation_iters={'II': 15, 'III': 15}, n_samples=4, attr_images=300, attr_epochs=3),
     # Stages I-III keep the training preset's counts. Recorded on a fresh clone on 2 CPU cores, two steps at a time
-    # (step wall times): Synth-Test 2.3 min, recognizers 3.2 + 4.2, stage I 27.3, base II/III 5.6 + 6.3, ID II/III 9.2 + 7.4,
-    # evaluations 0.6-2.8, ablation 2.9, figures 0.2: 76 minutes of steps in 50 of wall time.
+    # (step wall times): Synth-Test 1.4 min, recognizers 2.5 + 2.1, stage I 21.2, base II/III 29.4 + 9.1, ID II/III 51.6 + 11.2,
+    # evaluations 0.5-2.5, ablation 2.7, figures 0.2: 137 minutes of steps in 89 of wall time. ID stage II is the critical
+    # path: with L_ids it decodes and embeds every face (about 100 iterations a minute against the baseline's 170).
     # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
@@ -464,8 +465,8 @@ def step_folder(step: Step, runs) -> Path:
     if step.kind in ('evaluate', 'ablation'): return Path(step.params['out_dir'])
     return Path(runs)/step.name
 
-STEP_COSTS = {'evaluate:none': 2.3, 'evaluate:lq': 1.1, 'evaluate': 2.8, 'train:recognizer': 3.7, 'train:I': 27.3,
-              'train:II': 5.6, 'train:II+ids': 9.2, 'train:III': 6.3, 'train:III+ids': 7.4, 'ablation': 2.9, 'figures': 0.2}
+STEP_COSTS = {'evaluate:none': 1.4, 'evaluate:lq': 0.6, 'evaluate': 2.4, 'train:recognizer': 2.5, 'train:I': 21.2,
+              'train:II': 29.4, 'train:II+ids': 51.6, 'train:III': 9.1, 'train:III+ids': 11.2, 'ablation': 2.7, 'figures': 0.2}
 "Estimated minutes per kind of step (evaluate: building the test set, LQ inputs, a model; train: stage, + identity loss)."
 
 def step_cost(step: Step) -> float:
