@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_restore.ipynb #f8b8d1c9
 from __future__ import annotations
-import argparse, glob, json, sys, tempfile, time
+import argparse, glob, json, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,10 +13,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import (IMAGE_EXTS, ImageError, atomic_write_json, get_device, img2tensor, list_images, read_image,
+from .core import (IMAGE_EXTS, ImageError, atomic_write_json, get_device, img2tensor, read_image,
                                tensor2img, write_image)
 from .core import ffhq_template
-from .data import match_pairs
 from .models.codeformer import CodeFormer, CodeFormerConfig
 from .weights import (REGISTRY, WeightsError, WeightsMissingError, ensure, file_sha256, load_checkpoint,
                                   load_strict, weight_path)
