@@ -68,6 +68,7 @@ STUDY_PRESETS = {
     # (step wall times): Synth-Test 1.4 min, recognizers 2.5 + 2.1, stage I 21.2, base II/III 29.4 + 9.1, ID II/III 51.6 + 11.2,
     # evaluations 0.5-2.5, ablation 2.7, figures 0.2: 137 minutes of steps in 89 of wall time. ID stage II is the critical
     # path: with L_ids it decodes and embeds every face (about 100 iterations a minute against the baseline's 170).
+    # Stage III has since doubled to 1600 iterations (its costs above are the 800-iteration times doubled).
     # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
@@ -466,7 +467,7 @@ def step_folder(step: Step, runs) -> Path:
     return Path(runs)/step.name
 
 STEP_COSTS = {'evaluate:none': 1.4, 'evaluate:lq': 0.6, 'evaluate': 2.4, 'train:recognizer': 2.5, 'train:I': 21.2,
-              'train:II': 29.4, 'train:II+ids': 51.6, 'train:III': 9.1, 'train:III+ids': 11.2, 'ablation': 2.7, 'figures': 0.2}
+              'train:II': 29.4, 'train:II+ids': 51.6, 'train:III': 18.2, 'train:III+ids': 22.4, 'ablation': 2.7, 'figures': 0.2}
 "Estimated minutes per kind of step (evaluate: building the test set, LQ inputs, a model; train: stage, + identity loss)."
 
 def step_cost(step: Step) -> float:

@@ -12,7 +12,7 @@ step starts, the running ones finish, and the error names the failed step and it
 After each step its small records (configs, logs, per-image CSVs, summaries, stripped notebooks) are copied to
 <results>/runs/<preset>/, from which nbs/figures.ipynb rebuilds every table and figure.
 
-Presets: synth (the paper's study, 50 minutes on 2 CPU cores, two steps at a time; writes results/),
+Presets: synth (the paper's study, about 100 minutes on 2 CPU cores, two steps at a time; writes results/),
 quick (a first look in a few minutes; writes runs/quick/results/), smoke (seconds per step; for tests).
 """
 import argparse, os, shutil, subprocess, sys, time
