@@ -13,7 +13,7 @@ _API = {                      # name → module that defines it
     'CodeFormer': 'models.codeformer', 'CodeFormerConfig': 'models.codeformer', 'VQAutoEncoder': 'models.vqgan',
     'VQGANConfig': 'models.vqgan', 'TrainConfig': 'training', 'train': 'training', 'train_pipeline': 'training',
     'evaluate': 'evaluation', 'get_protocol': 'evaluation', 'load_embedder': 'evaluation',
-    'FaceRestorer': 'restore', 'load_restorer': 'restore', 'Explorer': 'explorer',
+    'FaceRestorer': 'restore', 'load_restorer': 'restore', 'Explorer': 'explorer', 'make_detector': 'faces', 'DlibJudge': 'faces',
     'synth_face': 'synthfaces', 'sample_identity': 'synthfaces', 'render_face': 'synthfaces',
     'build_synth_test': 'data', 'DegradationConfig': 'degradations', 'degrade': 'degradations',
     'IdentityLoss': 'losses', 'study_preset': 'study', 'study_plan': 'study', 'run_steps': 'study',

@@ -32,3 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'idcodeformer: unknown subcommand {cmd!r}\n\n{_usage()}', file=sys.stderr); return 2
     module = importlib.import_module(SUBCOMMANDS[cmd][0])
     return module.cli_main(rest)
+
+# %% ../nbs/13_cli.ipynb #4bdb8666
+#| eval: false
+if __name__ == '__main__': sys.exit(main())

@@ -4,12 +4,12 @@
 
 # %% ../nbs/09a_evaluation.ipynb #d7a072a3
 from __future__ import annotations
-import argparse, json, math, sys, time
+import argparse, json, sys, time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,9 +27,9 @@ __all__ = ['METRICS', 'HIGHER_IS_BETTER', 'PROTOCOLS', 'Protocol', 'get_protocol
            'MetricUnavailable', 'EvalResult', 'evaluate', 'cli_main']
 
 # %% ../nbs/09a_evaluation.ipynb #d44cf972
-METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif')
+METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif', 'dlib')
 HIGHER_IS_BETTER = {'psnr': True, 'ssim': True, 'lpips': False, 'fid': False, 'fd': False, 'ids': True, 'deg': False,
-                    'deg_vqfr': False, 'lmd': False, 'ret': True, 'verif': True}
+                    'deg_vqfr': False, 'lmd': False, 'ret': True, 'verif': True, 'dist': False}
 
 @dataclass(frozen=True)
 class Protocol:
@@ -53,9 +53,10 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
              'FD (synth-feat): Frechet distance and KID vs the GT set in the pooled features of a SynthFaces '
              'identity-parameter regressor (neither identity network), '
              'IDS/Deg. by loss network and judge, LMD vs renderer landmarks, rare-mark retention, verification accuracy'),
-    Protocol('real-v1', ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd'),
+    Protocol('real-v1', ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd', 'dlib'),
              'Real faces: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID vs the GT set (or given statistics), IDS/Deg. by loss '
-             'network and judge, LMD between restored and GT landmarks of one landmark model', lmd_reference='predictor'),
+             'network and judge, LMD between restored and GT landmarks of one landmark model, IDS and distance of '
+             "dlib's ResNet face descriptor (same person below 0.6)", lmd_reference='predictor'),
 ]}
 
 def get_protocol(name: str, **overrides) -> Protocol:
@@ -213,7 +214,7 @@ class _Setup:
         self.proto, self.device, self.allow_missing, self.substitutes = proto, device, allow_missing, substitutes
         self.skipped, self.nets, self.need = {}, [], set()
         self.manifest = load_manifest(manifest) if manifest is not None else None
-        self.lp = self.inc = self.vq = self.lm = self.clf = self.fnet = None
+        self.lp = self.inc = self.vq = self.lm = self.clf = self.fnet = self.dlib = None
         self.id_nets, self.fid_ref, self.fid_save, self.pairs = {}, None, None, []
         for m in metrics:
             try:
@@ -293,11 +294,20 @@ class _Setup:
         return obj, []
 
     def _setup_lmd(self, landmark_model, **_):
-        self.lm, files = self._attr(landmark_model, 'landmark model (landmark_model=...; CLI --landmark-model)')
+        if isinstance(landmark_model, str) and landmark_model == 'dlib':
+            from idcodeformer.faces import DlibLandmarks
+            self.lm, files = DlibLandmarks(), [M.file_record(W.weight_path('dlib_landmarks68'), 'dlib_landmarks68')]
+        else: self.lm, files = self._attr(landmark_model, 'landmark model (landmark_model=...; CLI --landmark-model)')
         if self.proto.lmd_reference == 'manifest' and self.manifest is None:
             raise MetricUnavailable(f"protocol {self.proto.name!r} measures LMD against the renderer's landmarks: "
                                     'pass the test set manifest (manifest=...; CLI --manifest)')
-        self.nets.append(M.NetInfo('lmd', f'landmark model {type(self.lm).__name__}', files))
+        self.nets.append(M.NetInfo('lmd', f'landmark model {getattr(self.lm, "name", type(self.lm).__name__)}', files))
+
+    def _setup_dlib(self, **_):
+        from idcodeformer.faces import DlibJudge
+        self.dlib = DlibJudge()
+        files = [M.file_record(W.weight_path(n), n) for n in ('dlib_landmarks5', 'dlib_face_descriptor')]
+        self.nets.append(M.NetInfo('ids_dlib/dist_dlib', f'{self.dlib.name} on the aligned faces (same person below {self.dlib.threshold})', files))
 
     def _setup_marks(self, mark_classifier, **_):
         self.clf, files = self._attr(mark_classifier, 'mark classifier (mark_classifier=...; CLI --mark-classifier)')
@@ -359,6 +369,10 @@ class _Pass:
             out[s.vq.name] = s.vq([M.vqfr_gray(x, f) for x, (_, f, _) in zip(r8, batch)],
                                   [M.vqfr_gray(x, f) for x, (_, _, f) in zip(g8, batch)]).numpy()
         if s.lm is not None: out.update(self._lmd(names, r8, g8))
+        if s.dlib is not None:
+            er, eg = s.dlib.embed_aligned(r8), s.dlib.embed_aligned(g8)
+            out['ids_dlib'] = (er * eg).sum(1) / (np.linalg.norm(er, axis=1) * np.linalg.norm(eg, axis=1))
+            out['dist_dlib'] = np.linalg.norm(er - eg, axis=1)
         if s.clf is not None: out.update(self._marks(names, r8, g8))
         self.names += names
         for k, v in out.items(): self.cols[k].append(np.asarray(v, np.float64))
@@ -522,7 +536,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--manifest', help='test-set manifest.json (renderer landmarks, marks, pair list)')
     ap.add_argument('--pairs', help='verification pair list (LFW format); default: the one the manifest names')
     ap.add_argument('--mark-classifier', help='mark classifier file (probes.save_attr_net)')
-    ap.add_argument('--landmark-model', help='landmark regressor file (probes.save_attr_net)')
+    ap.add_argument('--landmark-model', help="landmark regressor file (probes.save_attr_net), or 'dlib' (68 points, real faces)")
     ap.add_argument('--feature-net', help='FD (synth-feat) feature network: a parameter regressor file (probes.save_attr_net)')
     ap.add_argument('--vqfr-weights', default='arcface_resnet18', help='ResNetArcFace weights for deg_vqfr (registry name or file)')
     ap.add_argument('--fid-reference', help="'gt' (default) or an .npz with mu/sigma (e.g. FFHQ statistics)")

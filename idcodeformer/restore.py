@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_restore.ipynb #f8b8d1c9
 from __future__ import annotations
-import argparse, glob, json, sys, time
+import argparse, glob, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,149 +16,14 @@ from tqdm.auto import tqdm
 from .core import (IMAGE_EXTS, ImageError, atomic_write_json, get_device, img2tensor, read_image,
                                tensor2img, write_image)
 from .core import ffhq_template
+from .faces import DETECTORS, BoxesDetector, DlibJudge, make_detector
 from .models.codeformer import CodeFormer, CodeFormerConfig
-from .weights import (REGISTRY, WeightsError, WeightsMissingError, ensure, file_sha256, load_checkpoint,
-                                  load_strict, weight_path)
+from .weights import REGISTRY, WeightsError, ensure, file_sha256, load_checkpoint, load_strict
 
 # %% auto #0
-__all__ = ['DETECTORS', 'EXIT_OK', 'EXIT_SOME_FAILED', 'EXIT_USAGE', 'EXIT_SETUP', 'Face', 'landmarks_from_box',
-           'CascadeDetector', 'InsightFaceDetector', 'BoxesDetector', 'make_detector', 'align_matrix', 'align_face',
-           'inverse_matrix', 'paste_mask', 'paste_back', 'load_restorer', 'is_gray', 'to_gray', 'Restored',
-           'FaceRestorer', 'gather_inputs', 'probe_image', 'cli_main']
-
-# %% ../nbs/11_restore.ipynb #273c8f01
-# Landmarks as fractions of the LBP cascade's square box (x, y from its top-left corner).
-_BOX_LANDMARKS = np.array([[0.29, 0.36], [0.71, 0.36], [0.50, 0.61], [0.315, 0.83], [0.685, 0.83]])
-
-@dataclass
-class Face:
-    "A face in an image: box (x0, y0, x1, y1) and 5 landmarks (eyes, nose, mouth corners; image-left first), in pixels."
-    box: np.ndarray
-    landmarks: np.ndarray
-    score: float = 1.0
-    landmarks_from: str = ''      # how the landmarks were obtained
-
-    def __post_init__(self):
-        self.box = np.asarray(self.box, np.float64).reshape(4)
-        self.landmarks = np.asarray(self.landmarks, np.float64).reshape(5, 2)
-
-    @property
-    def size(self) -> float:
-        "The shorter side of the box in pixels."
-        return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
-
-    def scaled(self, s: float) -> 'Face':
-        return Face(self.box * s, self.landmarks * s, self.score, self.landmarks_from)
-
-    def to_json(self) -> dict:
-        return dict(box=np.round(self.box, 2).tolist(), landmarks=np.round(self.landmarks, 2).tolist(),
-                    score=round(float(self.score), 4), landmarks_from=self.landmarks_from)
-
-def landmarks_from_box(box) -> np.ndarray:
-    "Estimate the 5 landmarks of an upright frontal face from its box (x0, y0, x1, y1)."
-    x0, y0, x1, y1 = np.asarray(box, np.float64)
-    return np.array([x0, y0]) + _BOX_LANDMARKS * np.array([x1 - x0, y1 - y0])
-
-def _downscale(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    "`img` shrunk so its longer side is at most `max_side` (INTER_AREA), and the scale used."
-    s = min(1.0, max_side / max(img.shape[:2]))
-    if s == 1.0: return img, 1.0
-    return cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))), interpolation=cv2.INTER_AREA), s
-
-def _merge_overlapping(boxes: np.ndarray) -> np.ndarray:
-    "One box per face: similar-sized boxes centred inside a larger one are averaged with it, much smaller ones dropped."
-    # the cascade reports a face at several scales, and sometimes a mouth or an eye inside it as a 'face' of its own
-    groups: list[list[np.ndarray]] = []
-    for b in sorted(boxes, key=lambda b: -(b[2] - b[0])):
-        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-        g = next((g for g in groups if g[0][0] <= cx <= g[0][2] and g[0][1] <= cy <= g[0][3]), None)
-        if g is None: groups.append([b])
-        elif (b[2] - b[0]) > (g[0][2] - g[0][0]) / 1.5: g.append(b)
-    return np.array([np.mean(g, 0) for g in groups]).reshape(-1, 4)
-
-# %% ../nbs/11_restore.ipynb #2a6015b4
-class CascadeDetector:
-    "Fallback detector needing no download: OpenCV's LBP frontal-face cascade (bundled by scikit-image); landmarks from box geometry."
-    name = 'lbp-cascade (OpenCV LBP frontal face via scikit-image; landmarks estimated from the box)'
-
-    def __init__(self, max_side: int = 640, min_size: int = 24, scale_factor: float = 1.2, min_neighbors: int = 4):
-        import skimage.data
-        from skimage.feature import Cascade
-        self.cascade = Cascade(skimage.data.lbp_frontal_face_cascade_filename())
-        self.max_side, self.min_size, self.scale_factor, self.min_neighbors = max_side, min_size, scale_factor, min_neighbors
-
-    def detect(self, img: np.ndarray) -> list[Face]:
-        "Faces in an RGB uint8 image; detection runs on a copy at most `max_side` px long (huge images stay cheap)."
-        small, s = _downscale(img, self.max_side)
-        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
-        side = min(gray.shape)
-        if side < self.min_size: return []
-        dets = self.cascade.detect_multi_scale(img=gray, scale_factor=self.scale_factor, step_ratio=1,
-                                               min_size=(self.min_size,) * 2, max_size=(side, side),
-                                               min_neighbor_number=self.min_neighbors)
-        boxes = np.array([[d['c'], d['r'], d['c'] + d['width'], d['r'] + d['height']] for d in dets], np.float64)
-        boxes = _merge_overlapping(boxes.reshape(-1, 4)) / s
-        return [Face(b, landmarks_from_box(b), 1.0, 'box geometry') for b in boxes]
-
-# %% ../nbs/11_restore.ipynb #c860dfe9
-def _buffalo_ready() -> bool:
-    d = weight_path('buffalo_l')
-    return d.is_dir() and any(d.glob('*.onnx'))
-
-class InsightFaceDetector:
-    "SCRFD detector + 5 keypoints from insightface's `buffalo_l` pack (registry name `buffalo_l`)."
-    name = 'insightface buffalo_l (SCRFD-10G, 5 keypoints)'
-
-    def __init__(self, model_dir=None, det_size: int = 640, det_thresh: float = 0.5, app=None):
-        if app is None:
-            from insightface.app import FaceAnalysis
-            model_dir = Path(model_dir) if model_dir else weight_path('buffalo_l')
-            if not (model_dir.is_dir() and any(model_dir.glob('*.onnx'))):
-                raise WeightsMissingError(f'insightface pack not found: {model_dir} holds no .onnx files '
-                                          f"(run `idcodeformer weights download buffalo_l`, or use --detector cascade)")
-            app = FaceAnalysis(name=str(model_dir), allowed_modules=['detection'])
-            app.prepare(ctx_id=0 if torch.cuda.is_available() else -1, det_thresh=det_thresh, det_size=(det_size, det_size))
-        self.app = app
-
-    def detect(self, img: np.ndarray) -> list[Face]:
-        faces = self.app.get(np.ascontiguousarray(img[..., ::-1]))    # insightface works on BGR images
-        return [Face(f.bbox, f.kps, float(f.det_score), 'SCRFD keypoints') for f in faces]
-
-# %% ../nbs/11_restore.ipynb #f3d30374
-class BoxesDetector:
-    "Faces given in a JSON file, keyed by image file name."
-    def __init__(self, path):
-        self.path = Path(path)
-        try: data = json.loads(self.path.read_text())
-        except (OSError, json.JSONDecodeError) as e: raise ValueError(f'--boxes {self.path}: not a readable JSON file ({e})') from None
-        if not isinstance(data, dict): raise ValueError(f'--boxes {self.path}: expected an object {{file name: [faces]}}, got {type(data).__name__}')
-        self.faces = {name: [self._face(name, i, e) for i, e in enumerate(entries)] for name, entries in data.items()}
-        self.name = f'boxes from {self.path.name}'
-
-    def _face(self, name, i, e) -> Face:
-        where = f'--boxes {self.path}: {name!r} face {i}'
-        box = np.asarray(e.get('box') if isinstance(e, dict) else None, dtype=object)
-        if box.shape != (4,): raise ValueError(f'{where}: expected "box": [x0, y0, x1, y1], got {e!r}')
-        box = box.astype(np.float64)
-        if not (box[2] > box[0] and box[3] > box[1]): raise ValueError(f'{where}: box {box.tolist()} has x1 <= x0 or y1 <= y0')
-        if e.get('landmarks') is None: return Face(box, landmarks_from_box(box), 1.0, 'box geometry (JSON box)')
-        lm = np.asarray(e['landmarks'], np.float64)
-        if lm.shape != (5, 2): raise ValueError(f'{where}: expected 5 landmarks [[x, y], ...], got shape {lm.shape}')
-        return Face(box, lm, 1.0, 'JSON landmarks')
-
-    def detect(self, img: np.ndarray, name: str = '') -> list[Face]:
-        if name not in self.faces: raise ImageError(f'{name}: no entry in --boxes {self.path}')
-        return list(self.faces[name])
-
-# %% ../nbs/11_restore.ipynb #3485ede2
-DETECTORS = ('auto', 'insightface', 'cascade')
-
-def make_detector(name: str = 'auto', boxes=None):
-    "`--boxes` file if given; else insightface `buffalo_l` when present (or asked for); else the cascade fallback."
-    if boxes is not None: return BoxesDetector(boxes)
-    if name not in DETECTORS: raise ValueError(f'detector must be one of {DETECTORS}, got {name!r}')
-    if name == 'insightface' or (name == 'auto' and _buffalo_ready()): return InsightFaceDetector()
-    return CascadeDetector()
+__all__ = ['EXIT_OK', 'EXIT_SOME_FAILED', 'EXIT_USAGE', 'EXIT_SETUP', 'align_matrix', 'align_face', 'inverse_matrix',
+           'paste_mask', 'paste_back', 'load_restorer', 'is_gray', 'to_gray', 'Restored', 'FaceRestorer',
+           'gather_inputs', 'probe_image', 'cli_main']
 
 # %% ../nbs/11_restore.ipynb #084072b4
 _BORDER_RGB = (132, 133, 135)
@@ -287,12 +152,12 @@ class Restored:
 class FaceRestorer:
     "Runs detection → alignment → batched restoration → paste-back with one model and fixed settings."
     def __init__(self, model: CodeFormer, w: float = 0.5, detector=None, batch_size: int = 8, bf16: bool = False,
-                 upscale: float = 1.0, min_face: int = 16):
+                 upscale: float = 1.0, min_face: int = 16, id_judge=None):
         if not 0 <= w: raise ValueError(f'w (fidelity weight) must be >= 0, got {w}')
         if upscale < 1: raise ValueError(f'upscale must be >= 1, got {upscale}')
         if batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         self.model, self.w, self.detector, self.batch_size, self.bf16 = model.eval(), w, detector, batch_size, bf16
-        self.upscale, self.min_face, self.size = upscale, min_face, model.config.img_size
+        self.upscale, self.min_face, self.size, self.id_judge = upscale, min_face, model.config.img_size, id_judge
 
     def restore_faces(self, faces: np.ndarray, w: float | None = None) -> np.ndarray:
         "Aligned faces N×S×S×3 uint8 (S = model size) → restored faces, in batches of `batch_size`."
@@ -300,6 +165,14 @@ class FaceRestorer:
         x = img2tensor(np.asarray(faces))
         y = self.model.restore(x, w=self.w if w is None else w, batch_size=self.batch_size, bf16=self.bf16)
         return tensor2img(y)
+
+    def identity(self, before, after) -> tuple[list[dict | None], float]:
+        "Per face, the judge's distance between input and restoration and whether it is the same person; and the seconds it took."
+        if self.id_judge is None: return [None] * len(before), 0.0
+        t = time.perf_counter()
+        d = self.id_judge.distance(before, after)
+        checks = [dict(judge=self.id_judge.name, distance=round(float(x), 4), same_person=bool(x < self.id_judge.threshold)) for x in d]
+        return checks, time.perf_counter() - t
 
     def _fit(self, img: np.ndarray) -> tuple[np.ndarray, list[str]]:
         "An aligned face at the model's size, and notes on what was changed."
@@ -317,13 +190,13 @@ class FaceRestorer:
         t1 = time.perf_counter()
         out = self.restore_faces(np.stack([f for f, _ in fitted])) if imgs else []
         t2 = time.perf_counter()
+        out = [to_gray(r) if is_gray(im) else r for im, r in zip(imgs, out)]
+        checks, id_s = self.identity([f for f, _ in fitted], out)
         res = []
-        for im, (f, notes), r in zip(imgs, fitted, out):
-            gray = is_gray(im)
-            r = to_gray(r) if gray else r
-            rec = dict(mode='aligned', w=self.w, gray=gray, notes=notes, size=list(im.shape[:2]),
-                       timing_s=dict(align=(t1 - t0) / len(imgs), network=(t2 - t1) / len(imgs)),
-                       timing_note=f'network time is this image\'s share of a batch of {len(imgs)}')
+        for im, (f, notes), r, check in zip(imgs, fitted, out, checks):
+            rec = dict(mode='aligned', w=self.w, gray=is_gray(im), notes=notes, size=list(im.shape[:2]), faces=[dict(identity=check)],
+                       timing_s=dict(align=(t1 - t0) / len(imgs), network=(t2 - t1) / len(imgs), identity=id_s / len(imgs)),
+                       timing_note=f'network and identity times are this image\'s share of a batch of {len(imgs)}')
             res.append(Restored(r, [f], [r], rec))
         return res
 
@@ -357,8 +230,9 @@ class FaceRestorer:
         gray = is_gray(img)
         if gray: out, restored = to_gray(out), np.stack([to_gray(r) for r in restored])
         timing['paste'] = time.perf_counter() - t
+        checks, timing['identity'] = self.identity(crops, restored)
         rec = dict(mode='in-the-wild', w=self.w, gray=gray, upscale=s, size=list(img.shape[:2]), detector=self.detector.name,
-                   faces=[dict(**f.to_json(), affine=np.round(M, 6).tolist()) for f, M in zip(faces, mats)],
+                   faces=[dict(**f.to_json(), affine=np.round(M, 6).tolist(), identity=c) for f, M, c in zip(faces, mats, checks)],
                    skipped_faces=skipped, notes=[], timing_s=timing)
         return Restored(out, list(crops), list(restored), rec)
 
@@ -414,7 +288,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--out', required=True, help='output folder')
     ap.add_argument('--aligned', action='store_true', help='inputs are aligned faces (resized to the model size if needed)')
     ap.add_argument('--detector', default='auto', choices=DETECTORS,
-                    help='auto: insightface buffalo_l when present, else the cascade fallback')
+                    help='auto (default): insightface buffalo_l when present, else MTCNN; dlib: HOG + 68 points; '
+                         'cascade: LBP boxes with estimated landmarks (last resort); boxes: faces from --boxes')
     ap.add_argument('--boxes', help='JSON {file name: [{"box": [x0,y0,x1,y1], "landmarks": [[x,y]×5]}]} instead of detection')
     ap.add_argument('--upscale', type=float, default=1.0, help='background upscale factor (cv2.resize), default 1')
     ap.add_argument('--min-face', type=int, default=16, help='skip faces smaller than this many pixels (default 16)')
@@ -422,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps')
     ap.add_argument('--batch-size', type=int, default=8, help='faces per network call (default 8)')
     ap.add_argument('--bf16', action='store_true', help='bfloat16 autocast')
+    ap.add_argument('--no-id-check', action='store_true',
+                    help="skip the identity check (dlib's face descriptor: is each restored face still the person of its input?)")
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
     return ap
 
@@ -456,6 +333,13 @@ def _save(out: Path, stem: str, res: Restored, aligned: bool, base: dict, path: 
     return rec
 
 # %% ../nbs/11_restore.ipynb #fe10531d
+def _identity_summary(judge, checks: list[dict]) -> dict | None:
+    "Counts and the five most changed faces of a run's identity checks (None when the check was off)."
+    if judge is None: return None
+    worst = sorted(checks, key=lambda c: -c['distance'])[:5]
+    return dict(judge=judge.name, threshold=judge.threshold, faces_checked=len(checks),
+                not_same_person=sum(not c['same_person'] for c in checks), worst=worst)
+
 def cli_main(argv: list[str] | None = None) -> int:
     "`idcodeformer restore`: see the table above for outputs and exit codes."
     ap = _parser()
@@ -468,15 +352,18 @@ def cli_main(argv: list[str] | None = None) -> int:
         device = get_device(a.device)
         model = load_restorer(a.weights, a.preset, device)
         detector = None if a.aligned else make_detector(a.detector, a.boxes)
+        judge = None if a.no_id_check else DlibJudge()
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError, KeyError) as e:
         print(f'idcodeformer restore: error: {e}', file=sys.stderr); return EXIT_SETUP
-    fr = FaceRestorer(model, a.w, detector, a.batch_size, a.bf16, a.upscale, a.min_face)
+    fr = FaceRestorer(model, a.w, detector, a.batch_size, a.bf16, a.upscale, a.min_face, judge)
     out = Path(a.out)
     base = dict(w=a.w, model=model.weights_info, device=str(device), bf16=a.bf16)
     if detector is not None: print(f'detector: {detector.name}')
     print(f'model: {model.weights_info["weights"]} ({model.weights_info["format"]}), {fr.size}×{fr.size} faces, w={a.w}, device {device}')
+    if judge is not None: print(f'identity check: {judge.name} (same person below distance {judge.threshold})')
     for s in skipped: print(s)
     status: dict[str, dict] = {}
+    checks: list[dict] = []
     stems = _unique_stems(files)
     bar = tqdm(total=len(files), desc='restore', unit='img', disable=a.quiet)
 
@@ -506,14 +393,21 @@ def cli_main(argv: list[str] | None = None) -> int:
             try:
                 res = results[k] if a.aligned else fr.restore_photo(img, path.name)
                 rec = _save(out, stem, res, a.aligned, base, path, notes, read_s)
-                status[str(path)] = dict(status='ok', output=rec['output'], faces=len(rec.get('faces', [1])), notes=rec['notes'])
+                status[str(path)] = dict(status='ok', output=rec['output'], faces=len(rec['faces']), notes=rec['notes'])
+                checks += [dict(input=str(path), face=k, **f['identity']) for k, f in enumerate(rec['faces']) if f['identity']]
             except (ImageError, ValueError, OSError, RuntimeError) as e: fail(path, e)
             bar.update(1)
     bar.close()
     failed = {p: s['reason'] for p, s in status.items() if s['status'] == 'failed'}
+    identity = _identity_summary(judge, checks)
     atomic_write_json(out/'summary.json', dict(inputs=status, failed=failed, skipped=skipped, settings=vars(a), model=model.weights_info,
-                                               detector=detector.name if detector else None))
+                                               detector=detector.name if detector else None, identity=identity))
     n_ok = len(status) - len(failed)
     print(f'restored {n_ok} of {len(files)} image(s) into {out}' + (f'; {len(failed)} failed:' if failed else ''))
+    if identity:
+        print(f"identity check: {identity['not_same_person']} of {identity['faces_checked']} face(s) no longer the same person "
+              f"(distance >= {judge.threshold})" + (':' if identity['not_same_person'] else ''))
+        for c in identity['worst']:
+            if not c['same_person']: print(f"  {c['input']} face {c['face']}: distance {c['distance']:.3f}")
     for p, why in failed.items(): print(f'  {why}' if p in why else f'  {p}: {why}')
     return EXIT_SOME_FAILED if failed else EXIT_OK

@@ -31,7 +31,8 @@ def aligned_throughput(model, batch: int, n: int, bf16: bool) -> float:
 
 def photo_phases(model, photos: dict, bf16: bool) -> dict:
     "Per-photo phase timings (s) and shares of the total, cascade detector."
-    from idcodeformer.restore import CascadeDetector, FaceRestorer
+    from idcodeformer.faces import CascadeDetector
+    from idcodeformer.restore import FaceRestorer
     fr = FaceRestorer(model, w=0.5, detector=CascadeDetector(), batch_size=8, bf16=bf16)
     out = {}
     for name, img in photos.items():

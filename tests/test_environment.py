@@ -32,3 +32,15 @@ def test_required_pins():
     major, minor = map(int, pins['fastcore'].split('.')[:2])
     assert (1, 12) <= (major, minor) < (1, 15)
     assert int(pins['ghapi'].split('.')[0]) < 2
+
+
+def test_dependency_check_allows_only_the_documented_conflict():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('check_deps', ROOT / 'scripts' / 'check_deps.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    known = 'facenet-pytorch 2.6.0 has requirement torch<2.3.0,>=2.2.0, but you have torch 2.14.1.'
+    other = 'lpips 0.1.4 has requirement torch>=0.4.0, which is not installed.'
+    assert mod.problems(known + '\nNo broken requirements found.') == []
+    assert mod.problems(known + '\n' + other) == [other]
+    assert mod.problems('facenet-pytorch 2.6.0 has requirement scipy<1, but you have scipy 1.16.') != []
+    assert mod.main() == 0                  # this environment: nothing but the documented lines

@@ -61,6 +61,24 @@ def test_photographs_partial_failure(workdir):
     assert composed.shape == (256, 256, 3)
     assert (composed != read_image(workdir / 'in' / 'astronaut.png')).any()   # something was pasted back
     assert read_image(rec['faces'][0]['restored_face']).shape == (32, 32, 3)
+    assert 'identity check: dlib ResNet face descriptor v1' in r.stdout
+
+
+def test_group_photo_default_detector_and_identity_check(workdir):
+    "The default offline detector (MTCNN) finds the six people of insightface's t1.jpg; each face's identity is checked."
+    photo = Path(__import__('insightface').__file__).parent / 'data' / 'images' / 't1.jpg'
+    out = workdir / 'group'
+    r = run('restore', photo, '--weights', workdir / 'model.pt', '--out', out, '--quiet')
+    assert r.returncode == 0, r.stderr
+    assert 'detector: mtcnn' in r.stdout
+    rec = json.loads((out / 'json' / 't1.json').read_text())
+    assert len(rec['faces']) == 6 and all(f['landmarks_from'] == 'MTCNN landmarks' for f in rec['faces'])
+    checks = [f['identity'] for f in rec['faces']]
+    assert all(c['judge'] == 'dlib ResNet face descriptor v1' and c['distance'] > 0.6 and not c['same_person'] for c in checks)
+    ident = json.loads((out / 'summary.json').read_text())['identity']
+    assert (ident['faces_checked'], ident['not_same_person']) == (6, 6)
+    assert 'identity check: 6 of 6 face(s) no longer the same person' in r.stdout   # random weights: every face flagged
+    assert 'identity' in rec['timing_s']
 
 
 def test_aligned_and_upscale(workdir):
