@@ -4,19 +4,19 @@
 
 # %% ../nbs/11a_explorer.ipynb #31c143a5
 from __future__ import annotations
-import tempfile, time
+import json, tempfile, time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .core import ImageError, img2tensor, list_images, read_image
+from .core import ROOT, ImageError, img2tensor, list_images, read_image
 from .data import match_pairs
 from .models.codeformer import CodeFormer
 from .restore import FaceRestorer, load_restorer
 
 # %% auto #0
-__all__ = ['test_set_items', 'Explorer']
+__all__ = ['test_set_items', 'missing_study_outputs', 'Explorer']
 
 # %% ../nbs/11a_explorer.ipynb #a3257b4b
 def _png(img: np.ndarray) -> bytes:
@@ -40,6 +40,18 @@ def test_set_items(folder, severity: str = 'severe') -> dict[str, tuple[Path, Pa
         raise FileNotFoundError(f'{folder}: no LQ folder {severity!r}; found {found}')
     return {n: (lq, gt) for n, lq, gt in match_pairs(folder/severity, folder/'hq')}
 
+
+# %% ../nbs/11a_explorer.ipynb #7bf27e4b
+def missing_study_outputs(paths: dict, record=None) -> str | None:
+    "None when every path exists; else which are missing and the command that makes them (with the recorded study's time)."
+    missing = {k: Path(p) for k, p in paths.items() if not Path(p).exists()}
+    if not missing: return None
+    record = Path(record) if record else ROOT/'results'/'metrics'/'study.json'
+    minutes = json.loads(record.read_text()).get('study_minutes') if record.is_file() else None
+    took = f'about {float(minutes):.0f} minutes on 2 CPU cores, as recorded in {record.name}' if minutes else 'over an hour on 2 CPU cores'
+    return ("The explorer needs the study's outputs; missing:\n" + ''.join(f'  {k}: {p}\n' for k, p in missing.items()) +
+            f'Make them with `make study` ({took}), or get a first look with `make quick` (a few minutes) '
+            'and point the parameters at its runs/quick/ files.')
 
 # %% ../nbs/11a_explorer.ipynb #994a2a2d
 class Explorer:

@@ -32,6 +32,15 @@ if grep -rnE 'torch\.load\(' idcodeformer | grep -v 'weights_only=True'; then
   echo "FAIL: torch.load without weights_only=True"; exit 1
 fi
 
+step "Debian packages of the browser test (chromium, chromium-driver)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "FAIL: the explorer's browser test needs chromium and chromium-driver; as root: apt-get install chromium chromium-driver"; exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+chromium --version
+
 step "nbdev_test"
 nbdev_test --n_workers "${NBDEV_WORKERS:-2}" --timing
 
