@@ -2,8 +2,10 @@
 import json, subprocess, sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
 import skimage.data
 import torch
 
@@ -79,6 +81,27 @@ def test_group_photo_default_detector_and_identity_check(workdir):
     assert (ident['faces_checked'], ident['not_same_person']) == (6, 6)
     assert 'identity check: 6 of 6 face(s) no longer the same person' in r.stdout   # random weights: every face flagged
     assert 'identity' in rec['timing_s']
+
+
+def test_bad_photos_with_the_default_detector(workdir):
+    "A masked face, a tiny face and a corrupt file are each named with the reason; the gray and RGBA photos are restored."
+    images = Path(__import__('insightface').__file__).parent / 'data' / 'images'
+    inp = workdir / 'bad'
+    astro = skimage.data.astronaut()
+    write_image(inp / 'masked.jpg', read_image(images / 'mask_white.jpg'))
+    write_image(inp / 'tiny.png', cv2.resize(astro, (96, 96), interpolation=cv2.INTER_AREA))     # her face: about 17 px
+    write_image(inp / 'gray.png', np.repeat(cv2.cvtColor(astro, cv2.COLOR_RGB2GRAY)[..., None], 3, 2))
+    Image.fromarray(np.dstack([astro, np.full(astro.shape[:2], 255, np.uint8)])).save(inp / 'rgba.png')
+    (inp / 'corrupt.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0' * 40)
+    r = run('restore', inp, '--weights', workdir / 'model.pt', '--out', workdir / 'bad_out', '--min-face', '24', '--quiet')
+    assert r.returncode == 1, r.stderr
+    failed = {Path(p).name: why for p, why in json.loads((workdir / 'bad_out' / 'summary.json').read_text())['failed'].items()}
+    assert sorted(failed) == ['corrupt.png', 'masked.jpg', 'tiny.png'], failed
+    assert 'no face found (detector: mtcnn' in failed['masked.jpg']
+    assert 'smaller than 24 px' in failed['tiny.png'] and 'not a readable image' in failed['corrupt.png']
+    assert all(name in why for name, why in failed.items())
+    assert json.loads((workdir / 'bad_out' / 'json' / 'gray.json').read_text())['gray'] is True
+    assert read_image(workdir / 'bad_out' / 'restored_imgs' / 'rgba.png').shape == astro.shape
 
 
 def test_aligned_and_upscale(workdir):
