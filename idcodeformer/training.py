@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from fastcore.basics import patch
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -544,173 +545,189 @@ class Trainer:
             for f in ('done.json', 'model.pt'):
                 if self.env.is_main: (self.folder / f).unlink(missing_ok=True)
 
+
     # ---- to implement per stage
     def build(self) -> None: raise NotImplementedError
     def train_step(self, t: int, batch: dict) -> tuple[bool, dict]: raise NotImplementedError
     def val_outputs(self, batch: dict) -> dict: raise NotImplementedError
     def saved_nets(self) -> dict[str, nn.Module]: raise NotImplementedError
 
-    # ---- helpers for stages
-    def _adam(self, name: str, params, lr: float) -> torch.optim.Optimizer:
-        params = [p for p in params if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=lr, betas=self.cfg.betas, weight_decay=self.cfg.weight_decay)
-        self.optimizers[name], self.schedulers[name] = opt, make_scheduler(opt, self.cfg)
-        return opt
+# %% ../nbs/10_training.ipynb #e446eb59
+@patch
+def _adam(self: Trainer, name: str, params, lr: float) -> torch.optim.Optimizer:
+    params = [p for p in params if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr, betas=self.cfg.betas, weight_decay=self.cfg.weight_decay)
+    self.optimizers[name], self.schedulers[name] = opt, make_scheduler(opt, self.cfg)
+    return opt
 
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None)
+@patch
+def _autocast(self: Trainer):
+    return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None)
 
-    def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer) -> bool:
-        "Backward, average gradients over processes, step; False (and no step) if the loss or a gradient is non-finite."
-        opt.zero_grad(set_to_none=True)
-        if not self.env.all_true(bool(torch.isfinite(loss.detach())), self.device): return False
-        self.scaler.scale(loss).backward()
-        grads = [p.grad for g in opt.param_groups for p in g['params'] if p.grad is not None]
-        self.scaler.unscale_(opt)
-        self.env.mean_(grads)
-        if not self.scaler.is_enabled() and grads:            # (with fp16 the scaler skips inf steps itself)
-            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-            if not bool(torch.isfinite(norm)): opt.zero_grad(set_to_none=True); return False
-        self.scaler.step(opt); self.scaler.update()
-        return True
+@patch
+def _update(self: Trainer, loss: torch.Tensor, opt: torch.optim.Optimizer) -> bool:
+    "Backward, average gradients over processes, step; False (and no step) if the loss or a gradient is non-finite."
+    opt.zero_grad(set_to_none=True)
+    if not self.env.all_true(bool(torch.isfinite(loss.detach())), self.device): return False
+    self.scaler.scale(loss).backward()
+    grads = [p.grad for g in opt.param_groups for p in g['params'] if p.grad is not None]
+    self.scaler.unscale_(opt)
+    self.env.mean_(grads)
+    if not self.scaler.is_enabled() and grads:            # (with fp16 the scaler skips inf steps itself)
+        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        if not bool(torch.isfinite(norm)): opt.zero_grad(set_to_none=True); return False
+    self.scaler.step(opt); self.scaler.update()
+    return True
 
-    def _reconstruction(self, out: torch.Tensor, gt: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        "l1_weight·L1 + lpips_weight·LPIPS and its logged terms; LPIPS is not evaluated at all when its weight is 0."
-        cfg, l1 = self.cfg, l1_loss(out, gt)
-        if not cfg.lpips_weight: return cfg.l1_weight * l1, {'l1': l1}
-        lp = self.perceptual(out, gt)
-        return cfg.l1_weight * l1 + cfg.lpips_weight * lp, {'l1': l1, 'lpips': lp}
+@patch
+def _reconstruction(self: Trainer, out: torch.Tensor, gt: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    "l1_weight·L1 + lpips_weight·LPIPS and its logged terms; LPIPS is not evaluated at all when its weight is 0."
+    cfg, l1 = self.cfg, l1_loss(out, gt)
+    if not cfg.lpips_weight: return cfg.l1_weight * l1, {'l1': l1}
+    lp = self.perceptual(out, gt)
+    return cfg.l1_weight * l1 + cfg.lpips_weight * lp, {'l1': l1, 'lpips': lp}
 
-    def _adaptive_weight(self, rec: torch.Tensor, gan: torch.Tensor, last_layer: torch.Tensor) -> torch.Tensor:
-        "Upstream's adaptive GAN weight ‖∇rec‖/(‖∇gan‖+1e-4) clamped to [0, 1], from the gradients of all processes."
-        if not self.env.distributed: return adaptive_gan_weight(rec, gan, last_layer)
-        g_rec, g_gan = (torch.autograd.grad(l, last_layer, retain_graph=True)[0] for l in (rec, gan))
-        self.env.mean_([g_rec, g_gan])
-        return (g_rec.norm() / (g_gan.norm() + 1e-4)).clamp(0, 1).detach()
+@patch
+def _adaptive_weight(self: Trainer, rec: torch.Tensor, gan: torch.Tensor, last_layer: torch.Tensor) -> torch.Tensor:
+    "Upstream's adaptive GAN weight ‖∇rec‖/(‖∇gan‖+1e-4) clamped to [0, 1], from the gradients of all processes."
+    if not self.env.distributed: return adaptive_gan_weight(rec, gan, last_layer)
+    g_rec, g_gan = (torch.autograd.grad(l, last_layer, retain_graph=True)[0] for l in (rec, gan))
+    self.env.mean_([g_rec, g_gan])
+    return (g_rec.norm() / (g_gan.norm() + 1e-4)).clamp(0, 1).detach()
 
-    # ---- state
-    def state_dict(self) -> dict:
-        return {'config': self.cfg.to_dict(), 'iter': self.iteration, 'skipped': self.skipped,
-                'consecutive': self.consecutive, 'seconds': self.seconds,
-                **{k: net.state_dict() for k, net in self.saved_nets().items()},
-                'optimizers': {k: o.state_dict() for k, o in self.optimizers.items()},
-                'schedulers': {k: s.state_dict() for k, s in self.schedulers.items()},
-                'scaler': self.scaler.state_dict(), 'rng': rng_state()}
+# %% ../nbs/10_training.ipynb #df457c39
+@patch
+def state_dict(self: Trainer) -> dict:
+    return {'config': self.cfg.to_dict(), 'iter': self.iteration, 'skipped': self.skipped,
+            'consecutive': self.consecutive, 'seconds': self.seconds,
+            **{k: net.state_dict() for k, net in self.saved_nets().items()},
+            'optimizers': {k: o.state_dict() for k, o in self.optimizers.items()},
+            'schedulers': {k: s.state_dict() for k, s in self.schedulers.items()},
+            'scaler': self.scaler.state_dict(), 'rng': rng_state()}
 
-    def load_state_dict(self, state: dict) -> None:
-        "Continue from a checkpoint of this run (its config must match except runtime fields)."
-        saved = TrainConfig.from_dict(state['config'])
-        diff = {k: (getattr(saved, k), getattr(self.cfg, k)) for k in _FIELDS
-                if k not in _RUNTIME_FIELDS and getattr(saved, k) != getattr(self.cfg, k)}
-        if diff:
-            rows = ', '.join(f'{k}: checkpoint {a!r} vs now {b!r}' for k, (a, b) in diff.items())
-            raise ValueError(f'{self.folder} holds a run with a different config ({rows}); '
-                             'choose another run_name, or resume=False to start it over')
-        for k, net in self.saved_nets().items(): net.load_state_dict(state[k])
-        for k, o in self.optimizers.items(): o.load_state_dict(state['optimizers'][k])
-        for k, s in self.schedulers.items(): s.load_state_dict(state['schedulers'][k])
-        self.scaler.load_state_dict(state['scaler'])
-        self.iteration, self.skipped, self.consecutive = state['iter'], state['skipped'], state['consecutive']
-        self.seconds = state['seconds']
-        set_rng_state(state['rng'])
-        self.record.truncate(self.iteration)
+@patch
+def load_state_dict(self: Trainer, state: dict) -> None:
+    "Continue from a checkpoint of this run (its config must match except runtime fields)."
+    saved = TrainConfig.from_dict(state['config'])
+    diff = {k: (getattr(saved, k), getattr(self.cfg, k)) for k in _FIELDS
+            if k not in _RUNTIME_FIELDS and getattr(saved, k) != getattr(self.cfg, k)}
+    if diff:
+        rows = ', '.join(f'{k}: checkpoint {a!r} vs now {b!r}' for k, (a, b) in diff.items())
+        raise ValueError(f'{self.folder} holds a run with a different config ({rows}); '
+                         'choose another run_name, or resume=False to start it over')
+    for k, net in self.saved_nets().items(): net.load_state_dict(state[k])
+    for k, o in self.optimizers.items(): o.load_state_dict(state['optimizers'][k])
+    for k, s in self.schedulers.items(): s.load_state_dict(state['schedulers'][k])
+    self.scaler.load_state_dict(state['scaler'])
+    self.iteration, self.skipped, self.consecutive = state['iter'], state['skipped'], state['consecutive']
+    self.seconds = state['seconds']
+    set_rng_state(state['rng'])
+    self.record.truncate(self.iteration)
 
-    def save(self) -> Path | None:
-        "Write `checkpoints/last.pt` (main process only; refused if anything is non-finite)."
-        if not self.env.is_main: return None
-        return save_checkpoint(self.state_dict(), self.folder / 'checkpoints' / 'last.pt')
+@patch
+def save(self: Trainer) -> Path | None:
+    "Write `checkpoints/last.pt` (main process only; refused if anything is non-finite)."
+    if not self.env.is_main: return None
+    return save_checkpoint(self.state_dict(), self.folder / 'checkpoints' / 'last.pt')
 
-    # ---- loop
-    def fit(self) -> dict:
-        "Train from the current iteration to `cfg.iters`; returns the run summary (also in `done.json`)."
-        from tqdm.auto import tqdm
-        cfg = self.cfg
-        self.record.write_config(cfg)
-        loader = torch.utils.data.DataLoader(self.batches, batch_size=None, sampler=range(self.iteration, cfg.iters),
-                                             num_workers=cfg.num_workers, pin_memory=self.device.type == 'cuda',
-                                             generator=torch.Generator())   # its seed draw must not touch the global RNG
-        bar = tqdm(total=cfg.iters, initial=self.iteration, desc=f'{cfg.name}', unit='it',
-                   disable=not (cfg.progress and self.env.is_main), dynamic_ncols=True)
-        window, t0 = [], time.perf_counter()
-        for batch in loader:
-            t = batch.pop('iter')
-            batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-            if cfg.channels_last: batch = {k: v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for k, v in batch.items()}
-            ok, logs = self.train_step(t, batch)
-            for s in self.schedulers.values(): s.step()
-            self.iteration = t + 1
-            self._count(ok, t, logs)
-            if ok: window.append(logs)
-            bar.update(1)
-            if ok: bar.set_postfix({k: f'{v:.3g}' for k, v in logs.items() if k in ('loss', 'ce', 'l1', 'ids', 'd')}, refresh=False)
-            if self.iteration % cfg.log_every == 0 or self.iteration == cfg.iters:
-                now = time.perf_counter()
-                self.seconds += now - t0
-                self._log(window, len(window) / max(now - t0, 1e-9)); window, t0 = [], now
-            if (cfg.val_every and self.iteration % cfg.val_every == 0) or self.iteration == cfg.iters: self.validate()
-            if self.iteration % cfg.ckpt_every == 0 or self.iteration == cfg.iters: self.save()
-        bar.close()
-        return self.finish()
+# %% ../nbs/10_training.ipynb #77dee604
+@patch
+def fit(self: Trainer) -> dict:
+    "Train from the current iteration to `cfg.iters`; returns the run summary (also in `done.json`)."
+    from tqdm.auto import tqdm
+    cfg = self.cfg
+    self.record.write_config(cfg)
+    loader = torch.utils.data.DataLoader(self.batches, batch_size=None, sampler=range(self.iteration, cfg.iters),
+                                         num_workers=cfg.num_workers, pin_memory=self.device.type == 'cuda',
+                                         generator=torch.Generator())   # its seed draw must not touch the global RNG
+    bar = tqdm(total=cfg.iters, initial=self.iteration, desc=f'{cfg.name}', unit='it',
+               disable=not (cfg.progress and self.env.is_main), dynamic_ncols=True)
+    window, t0 = [], time.perf_counter()
+    for batch in loader:
+        t = batch.pop('iter')
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        if cfg.channels_last: batch = {k: v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for k, v in batch.items()}
+        ok, logs = self.train_step(t, batch)
+        for s in self.schedulers.values(): s.step()
+        self.iteration = t + 1
+        self._count(ok, t, logs)
+        if ok: window.append(logs)
+        bar.update(1)
+        if ok: bar.set_postfix({k: f'{v:.3g}' for k, v in logs.items() if k in ('loss', 'ce', 'l1', 'ids', 'd')}, refresh=False)
+        if self.iteration % cfg.log_every == 0 or self.iteration == cfg.iters:
+            now = time.perf_counter()
+            self.seconds += now - t0
+            self._log(window, len(window) / max(now - t0, 1e-9)); window, t0 = [], now
+        if (cfg.val_every and self.iteration % cfg.val_every == 0) or self.iteration == cfg.iters: self.validate()
+        if self.iteration % cfg.ckpt_every == 0 or self.iteration == cfg.iters: self.save()
+    bar.close()
+    return self.finish()
 
-    def _count(self, ok: bool, t: int, logs: dict) -> None:
-        if ok: self.consecutive = 0; return
-        self.skipped += 1; self.consecutive += 1
-        if self.consecutive >= self.cfg.max_nonfinite:
-            raise NonFiniteError(f'{self.cfg.name}: {self.consecutive} iterations in a row (up to iteration {t}) had a '
-                                 f'non-finite loss or gradient (last losses: {logs}); stopped. Nothing non-finite was saved: '
-                                 f'resume from {self.folder / "checkpoints" / "last.pt"} with a lower lr, or check the data')
+@patch
+def _count(self: Trainer, ok: bool, t: int, logs: dict) -> None:
+    if ok: self.consecutive = 0; return
+    self.skipped += 1; self.consecutive += 1
+    if self.consecutive >= self.cfg.max_nonfinite:
+        raise NonFiniteError(f'{self.cfg.name}: {self.consecutive} iterations in a row (up to iteration {t}) had a '
+                             f'non-finite loss or gradient (last losses: {logs}); stopped. Nothing non-finite was saved: '
+                             f'resume from {self.folder / "checkpoints" / "last.pt"} with a lower lr, or check the data')
 
-    def _log(self, window: list[dict], its: float) -> None:
-        "Mean losses of the window (averaged over processes) to losses.csv."
-        keys = list(dict.fromkeys(k for w in window for k in w))
-        vals = torch.tensor([float(np.mean([w[k] for w in window if k in w])) for k in keys], dtype=torch.float64)
-        self.env.mean_([vals])
-        lr = {f'lr_{k}': o.param_groups[0]['lr'] for k, o in self.optimizers.items()}
-        self.record.log_losses({'iter': self.iteration, **dict(zip(keys, vals.tolist())), **lr,
-                                'skipped': self.skipped, 'it_per_s': its})
+@patch
+def _log(self: Trainer, window: list[dict], its: float) -> None:
+    "Mean losses of the window (averaged over processes) to losses.csv."
+    keys = list(dict.fromkeys(k for w in window for k in w))
+    vals = torch.tensor([float(np.mean([w[k] for w in window if k in w])) for k in keys], dtype=torch.float64)
+    self.env.mean_([vals])
+    lr = {f'lr_{k}': o.param_groups[0]['lr'] for k, o in self.optimizers.items()}
+    self.record.log_losses({'iter': self.iteration, **dict(zip(keys, vals.tolist())), **lr,
+                            'skipped': self.skipped, 'it_per_s': its})
 
-    # ---- validation
-    def val_batch(self) -> dict:
-        "The fixed validation batch: `n_val` faces, LQ from the main degradation seeded by (seed, index)."
-        if self._val_batch is None:
-            src = self._val_source if self._val_source is not None else make_source(self.cfg, 'val')
-            n = min(self.cfg.n_val, len(src))
-            gt = np.stack([src.image(i) for i in range(n)])
-            deg = self._val_degradation()
-            lq = gt if deg is None else np.stack([degrade(g, deg, np.random.default_rng([self.cfg.seed, 0x7A1, i]))[0]
-                                                   for i, g in enumerate(gt)])
-            self._val_batch = {'gt': img2tensor(gt), 'lq': img2tensor(lq)}
-        return {k: v.to(self.device) for k, v in self._val_batch.items()}
+# %% ../nbs/10_training.ipynb #ccf892a4
+@patch
+def val_batch(self: Trainer) -> dict:
+    "The fixed validation batch: `n_val` faces, LQ from the main degradation seeded by (seed, index)."
+    if self._val_batch is None:
+        src = self._val_source if self._val_source is not None else make_source(self.cfg, 'val')
+        n = min(self.cfg.n_val, len(src))
+        gt = np.stack([src.image(i) for i in range(n)])
+        deg = self._val_degradation()
+        lq = gt if deg is None else np.stack([degrade(g, deg, np.random.default_rng([self.cfg.seed, 0x7A1, i]))[0]
+                                               for i, g in enumerate(gt)])
+        self._val_batch = {'gt': img2tensor(gt), 'lq': img2tensor(lq)}
+    return {k: v.to(self.device) for k, v in self._val_batch.items()}
 
-    def _val_degradation(self): return _deg(self.cfg, self.cfg.deg_main)
+@patch
+def _val_degradation(self: Trainer): return _deg(self.cfg, self.cfg.deg_main)
 
-    @torch.no_grad()
-    def validate(self) -> dict | None:
-        "PSNR / SSIM / LPIPS (and identity similarity when an identity network is loaded) on the validation batch; grid PNG."
-        if not self.env.is_main: return None
-        from idcodeformer.metrics import psnr, ssim
-        batch = self.val_batch()
-        outs = self.val_outputs(batch)
-        out = outs['out'].float().clamp(-1, 1)
-        a, b = tensor2img(out), tensor2img(batch['gt'])
-        row = {'iter': self.iteration, 'psnr': float(psnr(a, b).mean()), 'ssim': float(ssim(a, b).mean())}
-        if self.perceptual is not None: row['lpips'] = float(self.perceptual(out, batch['gt']))
-        if self.id_loss is not None: row['ids'] = float(1 - self.id_loss(out, batch['gt']).loss)
-        row.update({k: v for k, v in outs.items() if k != 'out'})
-        self.record.log_val(row)
-        self.record.save_grid(self.iteration, [batch['lq'], out, batch['gt']] if self.cfg.stage != 'I' else [batch['gt'], out])
-        return row
+@patch
+@torch.no_grad()
+def validate(self: Trainer) -> dict | None:
+    "PSNR / SSIM / LPIPS (and identity similarity when an identity network is loaded) on the validation batch; grid PNG."
+    if not self.env.is_main: return None
+    from idcodeformer.metrics import psnr, ssim
+    batch = self.val_batch()
+    outs = self.val_outputs(batch)
+    out = outs['out'].float().clamp(-1, 1)
+    a, b = tensor2img(out), tensor2img(batch['gt'])
+    row = {'iter': self.iteration, 'psnr': float(psnr(a, b).mean()), 'ssim': float(ssim(a, b).mean())}
+    if self.perceptual is not None: row['lpips'] = float(self.perceptual(out, batch['gt']))
+    if self.id_loss is not None: row['ids'] = float(1 - self.id_loss(out, batch['gt']).loss)
+    row.update({k: v for k, v in outs.items() if k != 'out'})
+    self.record.log_val(row)
+    self.record.save_grid(self.iteration, [batch['lq'], out, batch['gt']] if self.cfg.stage != 'I' else [batch['gt'], out])
+    return row
 
-    def finish(self) -> dict:
-        "Write `model.pt` (weights + config) and `done.json`; return the summary."
-        summary = {'name': self.cfg.name, 'stage': self.cfg.stage, 'iters': self.iteration, 'skipped': self.skipped,
-                   'seconds': round(self.seconds, 1), 'folder': str(self.folder), 'model': str(self.folder / 'model.pt'),
-                   'val': self.record.val[-1] if self.record.val else {}}
-        if self.env.is_main:
-            nets = {k: net.state_dict() for k, net in self.saved_nets().items()}
-            save_checkpoint({**nets, 'config': self.cfg.to_dict()}, self.folder / 'model.pt')
-            atomic_write_json(self.folder / 'done.json', summary)
-        return summary
+@patch
+def finish(self: Trainer) -> dict:
+    "Write `model.pt` (weights + config) and `done.json`; return the summary."
+    summary = {'name': self.cfg.name, 'stage': self.cfg.stage, 'iters': self.iteration, 'skipped': self.skipped,
+               'seconds': round(self.seconds, 1), 'folder': str(self.folder), 'model': str(self.folder / 'model.pt'),
+               'val': self.record.val[-1] if self.record.val else {}}
+    if self.env.is_main:
+        nets = {k: net.state_dict() for k, net in self.saved_nets().items()}
+        save_checkpoint({**nets, 'config': self.cfg.to_dict()}, self.folder / 'model.pt')
+        atomic_write_json(self.folder / 'done.json', summary)
+    return summary
 
 # %% ../nbs/10_training.ipynb #3195e7d2
 _REACH = {'cft': dict(lookup='hard', detach_quant=True, detach_taps=True),
