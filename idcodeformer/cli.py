@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     'train':    ('idcodeformer.training',   'train a stage (I, II, III) or a recognizer'),
     'evaluate': ('idcodeformer.evaluation', 'score restored faces against ground truth with a named protocol'),
     'restore':  ('idcodeformer.restore',    'restore aligned or in-the-wild faces with a checkpoint'),
+    'export':   ('idcodeformer.onnx_export', 'export a restorer to ONNX (w as an input), checked against torch'),
 }
 
 def _usage() -> str:

@@ -297,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:1, mps')
     ap.add_argument('--batch-size', type=int, default=8, help='faces per network call (default 8)')
     ap.add_argument('--bf16', action='store_true', help='bfloat16 autocast')
+    ap.add_argument('--backend', default='torch', choices=('torch', 'onnx'),
+                    help='torch (default), or onnx: --weights is a file from `idcodeformer export onnx`, run by onnxruntime')
     ap.add_argument('--no-id-check', action='store_true',
                     help="skip the identity check (dlib's face descriptor: is each restored face still the person of its input?)")
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
@@ -350,7 +352,10 @@ def cli_main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e: print(f'idcodeformer restore: error: {e}', file=sys.stderr); return EXIT_USAGE
     try:
         device = get_device(a.device)
-        model = load_restorer(a.weights, a.preset, device)
+        if a.backend == 'onnx':
+            from idcodeformer.onnx_export import OnnxRestorer
+            model = OnnxRestorer(a.weights)
+        else: model = load_restorer(a.weights, a.preset, device)
         detector = None if a.aligned else make_detector(a.detector, a.boxes)
         judge = None if a.no_id_check else DlibJudge()
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError, KeyError) as e:
