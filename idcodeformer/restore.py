@@ -205,13 +205,11 @@ class FaceRestorer:
     def _detect(self, img, name):
         return self.detector.detect(img, name) if isinstance(self.detector, BoxesDetector) else self.detector.detect(img)
 
-    def restore_photo(self, img: np.ndarray, name: str = '') -> Restored:
-        "Restore every face of an in-the-wild RGB photograph; the background is kept (upscaled by `upscale`)."
-        if self.detector is None: raise ValueError('restore_photo needs a detector (make_detector())')
-        timing = {}
+    def _prepare(self, img: np.ndarray, name: str) -> dict:
+        "Detect and align the faces of one photograph (an `ImageError` when none is usable)."
         t = time.perf_counter()
         found = self._detect(img, name)
-        timing['detect'] = time.perf_counter() - t
+        timing = {'detect': time.perf_counter() - t}
         faces = [f for f in found if f.size >= self.min_face]
         skipped = [dict(**f.to_json(), reason=f'face {f.size:.0f} px, smaller than min_face {self.min_face} px')
                    for f in found if f.size < self.min_face]
@@ -222,21 +220,49 @@ class FaceRestorer:
         mats = [align_matrix(f.landmarks, self.size) for f in faces]
         crops = np.stack([align_face(img, M, self.size) for M in mats])
         timing['align'] = time.perf_counter() - t
+        return dict(img=img, faces=faces, skipped=skipped, mats=mats, crops=crops, timing=timing)
+
+    def _compose(self, p: dict, restored: np.ndarray) -> Restored:
+        "Paste one photograph's restored faces back and build its record."
+        img, timing, s = p['img'], p['timing'], self.upscale
         t = time.perf_counter()
-        restored = self.restore_faces(crops)
-        timing['network'] = time.perf_counter() - t
-        t = time.perf_counter()
-        s = self.upscale
         out = img if s == 1 else cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_LINEAR)
-        for face, M in zip(restored, mats): out = paste_back(out, face, M, s)
+        for face, M in zip(restored, p['mats']): out = paste_back(out, face, M, s)
         gray = is_gray(img)
         if gray: out, restored = to_gray(out), np.stack([to_gray(r) for r in restored])
         timing['paste'] = time.perf_counter() - t
-        checks, timing['identity'] = self.identity(crops, restored)
+        checks, timing['identity'] = self.identity(p['crops'], restored)
         rec = dict(mode='in-the-wild', w=self.w, gray=gray, upscale=s, size=list(img.shape[:2]), detector=self.detector.name,
-                   faces=[dict(**f.to_json(), affine=np.round(M, 6).tolist(), identity=c) for f, M, c in zip(faces, mats, checks)],
-                   skipped_faces=skipped, notes=[], timing_s=timing)
-        return Restored(out, list(crops), list(restored), rec)
+                   faces=[dict(**f.to_json(), affine=np.round(M, 6).tolist(), identity=c) for f, M, c in zip(p['faces'], p['mats'], checks)],
+                   skipped_faces=[*p['skipped']], notes=[], timing_s=timing)
+        return Restored(out, list(p['crops']), list(restored), rec)
+
+    def restore_photos(self, imgs: list[np.ndarray], names: list[str] | None = None) -> list[Restored | ImageError]:
+        """Restore every face of several in-the-wild RGB photographs; the faces of all of them go through the network
+        together, `batch_size` at a time. One `Restored` per photograph, or the `ImageError` saying why it has none."""
+        if self.detector is None: raise ValueError('restore_photos needs a detector (make_detector())')
+        names = names or [''] * len(imgs)
+        prepared = []
+        for img, name in zip(imgs, names):
+            try: prepared.append(self._prepare(img, name))
+            except ImageError as e: prepared.append(e)
+        ok = [p for p in prepared if isinstance(p, dict)]
+        t = time.perf_counter()
+        restored = self.restore_faces(np.concatenate([p['crops'] for p in ok])) if ok else []
+        per_face = (time.perf_counter() - t) / max(len(restored), 1)
+        out, k = [], 0
+        for p in prepared:
+            if isinstance(p, ImageError): out.append(p); continue
+            n = len(p['crops'])
+            p['timing']['network'] = per_face * n
+            out.append(self._compose(p, restored[k:k + n])); k += n
+        return out
+
+    def restore_photo(self, img: np.ndarray, name: str = '') -> Restored:
+        "Restore every face of an in-the-wild RGB photograph; the background is kept (upscaled by `upscale`)."
+        res, = self.restore_photos([img], [name])
+        if isinstance(res, ImageError): raise res
+        return res
 
 # %% ../nbs/11_restore.ipynb #66c6abdf
 def gather_inputs(spec: str) -> tuple[list[Path], list[str]]:
@@ -388,7 +414,7 @@ def cli_main(argv: list[str] | None = None) -> int:
         if max(img.shape[:2]) > a.max_side: raise ImageError(f'{path}: {img.shape[1]}×{img.shape[0]} px, larger than --max-side {a.max_side}')
         return img, notes, time.perf_counter() - t
 
-    step = a.batch_size if a.aligned else 1        # aligned faces are batched across files; photographs one by one
+    step = a.batch_size                            # files are read in groups whose faces share network batches
     for i in range(0, len(files), step):
         batch = []
         for path, stem in zip(files[i:i + step], stems[i:i + step]):
@@ -396,12 +422,14 @@ def cli_main(argv: list[str] | None = None) -> int:
             except (ImageError, OSError) as e: fail(path, e); bar.update(1)
         try:
             if a.aligned: results = fr.restore_aligned([b[2] for b in batch])
+            else: results = fr.restore_photos([b[2] for b in batch], [b[0].name for b in batch])
         except Exception as e:                       # a failed batch: name every file in it, carry on
             for b in batch: fail(b[0], f'restoration failed: {type(e).__name__}: {e}'); bar.update(1)
             continue
         for k, (path, stem, img, notes, read_s) in enumerate(batch):
             try:
-                res = results[k] if a.aligned else fr.restore_photo(img, path.name)
+                res = results[k]
+                if isinstance(res, ImageError): raise res
                 rec = _save(out, stem, res, a.aligned, base, path, notes, read_s)
                 status[str(path)] = dict(status='ok', output=rec['output'], faces=len(rec['faces']), notes=rec['notes'])
                 checks += [dict(input=str(path), face=k, **f['identity']) for k, f in enumerate(rec['faces']) if f['identity']]
