@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""The GPU benchmark, ready for a machine with a CUDA device (runs on CPU in a tiny configuration for the tests).
+
+1. Forward (restoration, `adain=True`, w = 0.5): faces/s at batch 1, 8 and 32 in fp32 and bf16, each with and without
+   channels_last and torch.compile, and the peak memory of each.
+2. A stage-III training step with L_ids at 512 px, batch 4: CodeFormer (CFT, encoder and transformer trainable, codebook
+   and generator frozen as upstream) with CE + feature L2 + L1 + hinge GAN (PatchGAN) + 1 - cos(IR-SE50) and the
+   discriminator's step; the step time and the peak memory (target: fits in 16 GB). The weights are random: speed and
+   memory do not depend on them.
+
+    python scripts/bench_gpu.py --device cuda --out results/benchmarks/gpu.json
+    python scripts/bench_gpu.py --device cpu --tiny --out /tmp/gpu.json      # what the tests run
+
+Writes one JSON record (machine, versions, every measurement) and prints a table.
+"""
+from __future__ import annotations
+import argparse, json, platform, sys, time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+
+def _sync(dev):
+    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+
+
+def _peak(dev) -> float | None:
+    return torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == 'cuda' else None
+
+
+def _reset(dev):
+    if dev.type == 'cuda': torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(dev)
+
+
+def forward_rows(preset: str, dev, batches, repeats: int, compile_too: bool) -> list[dict]:
+    from idcodeformer.models.codeformer import CodeFormer
+    rows = []
+    for dtype in ('fp32', 'bf16'):
+        if dtype == 'bf16' and dev.type == 'cuda' and not torch.cuda.is_bf16_supported(): continue
+        for cl in (False, True):
+            for comp in ((False, True) if compile_too else (False,)):
+                torch.manual_seed(0)
+                net = CodeFormer.from_preset(preset).eval().to(dev)
+                if cl: net = net.to(memory_format=torch.channels_last)
+                fn = torch.compile(net) if comp else net
+                size = net.config.img_size
+                for b in batches:
+                    _reset(dev)
+                    x = torch.rand(b, 3, size, size, device=dev) * 2 - 1
+                    if cl: x = x.contiguous(memory_format=torch.channels_last)
+                    ctx = lambda: torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dtype == 'bf16')
+                    with torch.inference_mode(), ctx():
+                        fn(x, w=0.5, adain=True)                  # warm-up (and compilation)
+                        _sync(dev); t = time.perf_counter()
+                        for _ in range(repeats): fn(x, w=0.5, adain=True)
+                        _sync(dev); dt = (time.perf_counter() - t) / repeats
+                    rows.append(dict(part='forward', preset=preset, dtype=dtype, channels_last=cl, compile=comp, batch=b,
+                                     faces_per_s=round(b / dt, 3), peak_gib=_peak(dev)))
+                    print(f"forward {preset} {dtype} cl={cl!s:5} compile={comp!s:5} batch {b:3d}: {b / dt:9.2f} faces/s"
+                          + (f", peak {rows[-1]['peak_gib']:.2f} GiB" if dev.type == 'cuda' else ''), flush=True)
+    return rows
+
+
+def train_step_row(preset: str, rec_depth: int | None, batch: int, dev, repeats: int) -> dict:
+    "Step time and peak memory of one stage-III iteration with L_ids (generator, then discriminator)."
+    from idcodeformer.losses import IdentityLoss, code_ce_loss, d_hinge_loss, feat_l2_loss, g_hinge_loss, l1_loss
+    from idcodeformer.models.arcface import ir_se, ir_se_small
+    from idcodeformer.models.codeformer import CodeFormer
+    from idcodeformer.models.vqgan import VQGANDiscriminator
+    torch.manual_seed(0)
+    net = CodeFormer.from_preset(preset, lookup='st').train().to(dev)
+    disc = VQGANDiscriminator(ndf=64 if preset == 'official' else 16, n_layers=4 if preset == 'official' else 2).to(dev)
+    rec = ir_se(rec_depth) if rec_depth else ir_se_small(input_size=32)
+    ids = IdentityLoss(rec).to(dev)
+    opt_g = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=5e-5)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=5e-5)
+    size, k = net.config.img_size, net.config.codebook_size
+    gt = torch.rand(batch, 3, size, size, device=dev) * 2 - 1
+    lq = F.interpolate(F.interpolate(gt, scale_factor=0.125, mode='area'), size=size, mode='bilinear')
+    idx = torch.randint(0, k, (batch, net.config.latent_size), device=dev)
+    _reset(dev)
+    times = []
+    for i in range(repeats + 1):
+        _sync(dev); t = time.perf_counter()
+        out, logits, lq_feat = net(lq, w=1.0)
+        loss = (0.5 * code_ce_loss(logits, idx) + feat_l2_loss(lq_feat, net.quantize.embedding.weight[idx].transpose(1, 2).reshape_as(lq_feat))
+                + l1_loss(out, gt) + 0.1 * g_hinge_loss(disc(out)) + ids(out, gt).loss)
+        opt_g.zero_grad(set_to_none=True); loss.backward(); opt_g.step()
+        d = d_hinge_loss(disc(gt), disc(out.detach()))
+        opt_d.zero_grad(set_to_none=True); d.backward(); opt_d.step()
+        _sync(dev)
+        if i: times.append(time.perf_counter() - t)                   # the first step warms up
+    row = dict(part='train_step_III_ids', preset=preset, img_size=size, batch=batch, recognizer=f'ir_se{rec_depth}' if rec_depth else 'ir_se_small',
+               step_s=round(sum(times) / len(times), 4), peak_gib=_peak(dev))
+    if dev.type == 'cuda': row['fits_16gb'] = row['peak_gib'] < 16
+    print(f"stage-III step with L_ids, {preset} {size} px, batch {batch}: {row['step_s']:.3f} s"
+          + (f", peak {row['peak_gib']:.2f} GiB" if dev.type == 'cuda' else ''), flush=True)
+    return row
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--device', default='cuda')
+    ap.add_argument('--tiny', action='store_true', help='smoke models, small batches, one repeat (CPU tests)')
+    ap.add_argument('--no-compile', action='store_true', help='skip the torch.compile variants')
+    ap.add_argument('--out', type=Path, required=True)
+    a = ap.parse_args(argv)
+    dev = torch.device(a.device)
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        print('error: --device cuda but no CUDA device is visible (use --device cpu --tiny for a dry run)', file=sys.stderr); return 2
+    preset, batches, repeats = ('smoke', (1, 2), 1) if a.tiny else ('official', (1, 8, 32), 10)
+    rows = forward_rows(preset, dev, batches, repeats, compile_too=not a.no_compile and not a.tiny)
+    rows.append(train_step_row(preset, None if a.tiny else 50, 2 if a.tiny else 4, dev, 1 if a.tiny else 5))
+    record = dict(benchmark='bench_gpu', command=' '.join(['python', 'scripts/bench_gpu.py', *(argv if argv is not None else sys.argv[1:])]),
+                  device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else platform.processor() or 'cpu',
+                  threads=torch.get_num_threads(), torch=torch.__version__, cuda=torch.version.cuda, tiny=a.tiny, rows=rows)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(record, indent=1) + '\n')
+    print(f'wrote {a.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

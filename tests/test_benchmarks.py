@@ -1,0 +1,27 @@
+"""The prepared GPU benchmark runs end to end in its tiny CPU configuration (so it is ready, not a stub)."""
+import json, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_gpu_tiny_on_cpu(tmp_path):
+    out = tmp_path / 'gpu.json'
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench_gpu.py'), '--device', 'cpu', '--tiny', '--out', str(out)],
+                       capture_output=True, text=True, timeout=600, env={'OMP_NUM_THREADS': '1', 'PATH': '/usr/bin:/bin'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    rec = json.loads(out.read_text())
+    fwd = [row for row in rec['rows'] if row['part'] == 'forward']
+    assert {(row['dtype'], row['channels_last'], row['batch']) for row in fwd} == {(d, c, b) for d in ('fp32', 'bf16') for c in (False, True) for b in (1, 2)}
+    assert all(row['faces_per_s'] > 0 for row in fwd)
+    step, = [row for row in rec['rows'] if row['part'] == 'train_step_III_ids']
+    assert step['step_s'] > 0 and step['batch'] == 2
+    assert rec['torch'] and 'bench_gpu.py' in rec['command']
+
+
+def test_bench_gpu_without_cuda_says_so(tmp_path):
+    import pytest, torch
+    if torch.cuda.is_available(): pytest.skip('a CUDA device is visible')
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench_gpu.py'), '--device', 'cuda', '--out', str(tmp_path / 'x.json')],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and 'no CUDA device is visible' in r.stderr
