@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ROOT', 'IMAGE_EXTS', 'FFHQ_TEMPLATE_512', 'project_path', 'atomic_write_bytes', 'atomic_write_text',
+__all__ = ['ROOT', 'IMAGE_EXTS', 'VIDEO_EXTS', 'FFHQ_TEMPLATE_512', 'project_path', 'atomic_write_bytes', 'atomic_write_text',
            'atomic_write_json', 'atomic_torch_save', 'ImageError', 'list_images', 'read_image', 'write_image',
            'img2tensor', 'tensor2img', 'ffhq_template', 'similarity_fit', 'seed_everything', 'get_device',
            'autocast_dtype']
@@ -67,6 +67,7 @@ def atomic_torch_save(obj, path) -> Path:
 
 # %% ../nbs/00_core.ipynb #ae6a54c7
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
+VIDEO_EXTS = ('.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v')
 
 class ImageError(ValueError):
     "An image file that cannot be used; the message names the file and what was expected."

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import (IMAGE_EXTS, ImageError, atomic_write_json, get_device, img2tensor, read_image,
+from .core import (IMAGE_EXTS, VIDEO_EXTS, ImageError, atomic_write_json, get_device, img2tensor, read_image,
                                tensor2img, write_image)
 from .core import ffhq_template
 from .faces import DETECTORS, BoxesDetector, DlibJudge, make_detector
@@ -271,9 +271,10 @@ def gather_inputs(spec: str) -> tuple[list[Path], list[str]]:
     if p.is_file(): return [p], []
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith('.'))
-        imgs = [f for f in files if f.suffix.lower() in IMAGE_EXTS]
-        skipped = [f'{f}: skipped, not an image file name (expected one of {", ".join(IMAGE_EXTS)})' for f in files if f not in imgs]
-        if not imgs: raise FileNotFoundError(f'{p}: no image files in this folder (expected one of {", ".join(IMAGE_EXTS)})')
+        exts = IMAGE_EXTS + VIDEO_EXTS
+        imgs = [f for f in files if f.suffix.lower() in exts]
+        skipped = [f'{f}: skipped, not an image or video file name (expected one of {", ".join(exts)})' for f in files if f not in imgs]
+        if not imgs: raise FileNotFoundError(f'{p}: no image or video files in this folder (expected one of {", ".join(exts)})')
         return imgs, skipped
     matches = sorted(Path(m) for m in glob.glob(spec, recursive=True) if Path(m).is_file())
     if not matches: raise FileNotFoundError(f'{spec}: no such file or folder, and no file matches it as a glob pattern')
@@ -365,6 +366,22 @@ def _save(out: Path, stem: str, res: Restored, aligned: bool, base: dict, path: 
     return rec
 
 # %% ../nbs/11_restore.ipynb #fe10531d
+def _restore_video(a, fr: FaceRestorer, judge, out: Path, base: dict, path: Path, stem: str, status: dict, fail) -> None:
+    "One video of a `restore` run: restored into restored_videos/, its record in json/, its status and a console line."
+    from idcodeformer.video import VideoError, restore_video
+    try:
+        if a.aligned: raise VideoError(f'{path}: --aligned takes aligned face images, not videos')
+        plain = FaceRestorer(fr.model, fr.w, fr.detector, fr.batch_size, fr.bf16, fr.upscale, fr.min_face, None, fr.channels_last)
+        rec = restore_video(plain, path, out/'restored_videos'/f'{stem}.mp4', judge, chunk=a.batch_size, progress=not a.quiet)
+        notes = ['no face in any frame: the video was copied through'] if rec['faces'] == 0 else []
+        atomic_write_json(out/'json'/f'{stem}.json', {**rec, **base, 'notes': notes})
+        status[str(path)] = dict(status='ok', output=rec['output'], frames=rec['frames'], faces=rec['faces'], notes=notes)
+        steady = [t for t in rec['tracks'] if t.get('restored_step_distance') is not None]
+        print(f"{path.name}: {rec['frames']} frames at {rec['fps']:g} fps, {rec['faces']} faces in {len(rec['tracks'])} track(s), "
+              f"{rec['frames_per_s']:.2f} frames/s" + ''.join(f"; track {t['track']}: frame-to-frame identity distance "
+              f"{t['restored_step_distance']:.3f} restored vs {t['input_step_distance']:.3f} input" for t in steady) + (f'; {notes[0]}' if notes else ''))
+    except (VideoError, ImageError, OSError, ValueError, RuntimeError) as e: fail(path, e)
+
 def _identity_summary(judge, checks: list[dict]) -> dict | None:
     "Counts and the five most changed faces of a run's identity checks (None when the check was off)."
     if judge is None: return None
@@ -400,8 +417,9 @@ def cli_main(argv: list[str] | None = None) -> int:
     for s in skipped: print(s)
     status: dict[str, dict] = {}
     checks: list[dict] = []
-    stems = _unique_stems(files)
-    bar = tqdm(total=len(files), desc='restore', unit='img', disable=a.quiet)
+    videos = [(f, s) for f, s in zip(files, _unique_stems(files)) if f.suffix.lower() in VIDEO_EXTS]
+    images = [(f, s) for f, s in zip(files, _unique_stems(files)) if f.suffix.lower() not in VIDEO_EXTS]
+    bar = tqdm(total=len(images), desc='restore', unit='img', disable=a.quiet or not images)
 
     def fail(path, e):
         status[str(path)] = dict(status='failed', reason=str(e))
@@ -415,9 +433,9 @@ def cli_main(argv: list[str] | None = None) -> int:
         return img, notes, time.perf_counter() - t
 
     step = a.batch_size                            # files are read in groups whose faces share network batches
-    for i in range(0, len(files), step):
+    for i in range(0, len(images), step):
         batch = []
-        for path, stem in zip(files[i:i + step], stems[i:i + step]):
+        for path, stem in images[i:i + step]:
             try: batch.append((path, stem, *read(path)))
             except (ImageError, OSError) as e: fail(path, e); bar.update(1)
         try:
@@ -436,12 +454,13 @@ def cli_main(argv: list[str] | None = None) -> int:
             except (ImageError, ValueError, OSError, RuntimeError) as e: fail(path, e)
             bar.update(1)
     bar.close()
+    for path, stem in videos: _restore_video(a, fr, judge, out, base, path, stem, status, fail)
     failed = {p: s['reason'] for p, s in status.items() if s['status'] == 'failed'}
     identity = _identity_summary(judge, checks)
     atomic_write_json(out/'summary.json', dict(inputs=status, failed=failed, skipped=skipped, settings=vars(a), model=model.weights_info,
                                                detector=detector.name if detector else None, identity=identity))
     n_ok = len(status) - len(failed)
-    print(f'restored {n_ok} of {len(files)} image(s) into {out}' + (f'; {len(failed)} failed:' if failed else ''))
+    print(f'restored {n_ok} of {len(files)} input(s) into {out}' + (f'; {len(failed)} failed:' if failed else ''))
     if identity:
         print(f"identity check: {identity['not_same_person']} of {identity['faces_checked']} face(s) no longer the same person "
               f"(distance >= {judge.threshold})" + (':' if identity['not_same_person'] else ''))

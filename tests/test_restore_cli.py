@@ -49,7 +49,7 @@ def test_photographs_partial_failure(workdir):
     r = run('restore', workdir / 'in', '--weights', workdir / 'model.pt', '-w', '0.5', '--out', out, '--detector', 'cascade')
     assert r.returncode == 1, r.stderr
     assert 'detector: lbp-cascade' in r.stdout                       # the detector used is printed
-    assert 'restored 1 of 3 image(s)' in r.stdout
+    assert 'restored 1 of 3 input(s)' in r.stdout
     summary = json.loads((out / 'summary.json').read_text())
     failed = {Path(p).name: why for p, why in summary['failed'].items()}
     assert sorted(failed) == ['broken.jpg', 'wall.png']
@@ -119,3 +119,33 @@ def test_setup_and_usage_errors(workdir):
     assert r.returncode == 3 and 'codeformer.pth' in r.stderr
     r = run('restore', workdir / 'nothing' / '*.png', '--weights', workdir / 'model.pt', '--out', workdir / 'x')
     assert r.returncode == 2 and 'no file matches' in r.stderr
+
+
+def _write_video(path, frames, fps=10.0):
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps, frames[0].shape[1::-1])
+    for f in frames: w.write(np.ascontiguousarray(f[..., ::-1]))
+    w.release()
+
+
+def test_videos(workdir):
+    "A clip with a face, a clip without one, and a corrupt file: restored, copied through, named; frame rate kept."
+    inp = workdir / 'videos'; inp.mkdir()
+    head = np.ascontiguousarray(skimage.data.astronaut()[20:260, 100:340])
+    _write_video(inp / 'face.mp4', [np.roll(head, 3 * k, axis=1) for k in range(6)], fps=12.0)
+    _write_video(inp / 'wall.avi', [np.full((64, 96, 3), 90, np.uint8)] * 4)
+    (inp / 'broken.mp4').write_bytes(b'\x00\x00\x00\x18ftypmp42' + b'junk' * 50)
+    r = run('restore', inp, '--weights', workdir / 'model.pt', '--out', workdir / 'vout', '--quiet')
+    assert r.returncode == 1, r.stderr
+    out = workdir / 'vout'
+    rec = json.loads((out / 'json' / 'face.json').read_text())
+    assert (rec['frames'], rec['fps'], rec['faces'], len(rec['tracks'])) == (6, 12.0, 6, 1)
+    assert rec['tracks'][0]['input_step_distance'] is not None and rec['frames_per_s'] > 0
+    assert rec['identity']['faces_checked'] == 6 and rec['model']['format'] == 'training checkpoint (params_ema)'
+    cap = cv2.VideoCapture(str(out / 'restored_videos' / 'face.mp4'))
+    assert (int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS)) == (6, 12.0)
+    cap.release()
+    wall = json.loads((out / 'json' / 'wall.json').read_text())
+    assert wall['faces'] == 0 and wall['notes'] == ['no face in any frame: the video was copied through']
+    failed = json.loads((out / 'summary.json').read_text())['failed']
+    assert list(map(lambda p: Path(p).name, failed)) == ['broken.mp4'] and 'broken.mp4' in next(iter(failed.values()))
+    assert 'face.mp4: 6 frames at 12 fps, 6 faces in 1 track(s)' in r.stdout
