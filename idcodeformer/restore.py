@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+from fastcore.basics import patch
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -141,6 +142,7 @@ def to_gray(img: np.ndarray) -> np.ndarray:
     "RGB → luma, replicated to three channels."
     return np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
 
+# %% ../nbs/11_restore.ipynb #aadacf08
 @dataclass
 class Restored:
     "One image's result: the output image, the aligned crops and restored faces, and the JSON record."
@@ -205,64 +207,69 @@ class FaceRestorer:
     def _detect(self, img, name):
         return self.detector.detect(img, name) if isinstance(self.detector, BoxesDetector) else self.detector.detect(img)
 
-    def _prepare(self, img: np.ndarray, name: str) -> dict:
-        "Detect and align the faces of one photograph (an `ImageError` when none is usable)."
-        t = time.perf_counter()
-        found = self._detect(img, name)
-        timing = {'detect': time.perf_counter() - t}
-        faces = [f for f in found if f.size >= self.min_face]
-        skipped = [dict(**f.to_json(), reason=f'face {f.size:.0f} px, smaller than min_face {self.min_face} px')
-                   for f in found if f.size < self.min_face]
-        if not faces:
-            why = f'{len(found)} face(s) found but all smaller than {self.min_face} px' if found else 'no face found'
-            raise ImageError(f'{name or "image"}: {why} (detector: {self.detector.name})')
-        t = time.perf_counter()
-        mats = [align_matrix(f.landmarks, self.size) for f in faces]
-        crops = np.stack([align_face(img, M, self.size) for M in mats])
-        timing['align'] = time.perf_counter() - t
-        return dict(img=img, faces=faces, skipped=skipped, mats=mats, crops=crops, timing=timing)
+# %% ../nbs/11_restore.ipynb #84b0bba3
+@patch
+def _prepare(self: FaceRestorer, img: np.ndarray, name: str) -> dict:
+    "Detect and align the faces of one photograph (an `ImageError` when none is usable)."
+    t = time.perf_counter()
+    found = self._detect(img, name)
+    timing = {'detect': time.perf_counter() - t}
+    faces = [f for f in found if f.size >= self.min_face]
+    skipped = [dict(**f.to_json(), reason=f'face {f.size:.0f} px, smaller than min_face {self.min_face} px')
+               for f in found if f.size < self.min_face]
+    if not faces:
+        why = f'{len(found)} face(s) found but all smaller than {self.min_face} px' if found else 'no face found'
+        raise ImageError(f'{name or "image"}: {why} (detector: {self.detector.name})')
+    t = time.perf_counter()
+    mats = [align_matrix(f.landmarks, self.size) for f in faces]
+    crops = np.stack([align_face(img, M, self.size) for M in mats])
+    timing['align'] = time.perf_counter() - t
+    return dict(img=img, faces=faces, skipped=skipped, mats=mats, crops=crops, timing=timing)
 
-    def _compose(self, p: dict, restored: np.ndarray) -> Restored:
-        "Paste one photograph's restored faces back and build its record."
-        img, timing, s = p['img'], p['timing'], self.upscale
-        t = time.perf_counter()
-        out = img if s == 1 else cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_LINEAR)
-        for face, M in zip(restored, p['mats']): out = paste_back(out, face, M, s)
-        gray = is_gray(img)
-        if gray: out, restored = to_gray(out), np.stack([to_gray(r) for r in restored])
-        timing['paste'] = time.perf_counter() - t
-        checks, timing['identity'] = self.identity(p['crops'], restored)
-        rec = dict(mode='in-the-wild', w=self.w, gray=gray, upscale=s, size=list(img.shape[:2]), detector=self.detector.name,
-                   faces=[dict(**f.to_json(), affine=np.round(M, 6).tolist(), identity=c) for f, M, c in zip(p['faces'], p['mats'], checks)],
-                   skipped_faces=[*p['skipped']], notes=[], timing_s=timing)
-        return Restored(out, list(p['crops']), list(restored), rec)
+@patch
+def _compose(self: FaceRestorer, p: dict, restored: np.ndarray) -> Restored:
+    "Paste one photograph's restored faces back and build its record."
+    img, timing, s = p['img'], p['timing'], self.upscale
+    t = time.perf_counter()
+    out = img if s == 1 else cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_LINEAR)
+    for face, M in zip(restored, p['mats']): out = paste_back(out, face, M, s)
+    gray = is_gray(img)
+    if gray: out, restored = to_gray(out), np.stack([to_gray(r) for r in restored])
+    timing['paste'] = time.perf_counter() - t
+    checks, timing['identity'] = self.identity(p['crops'], restored)
+    rec = dict(mode='in-the-wild', w=self.w, gray=gray, upscale=s, size=list(img.shape[:2]), detector=self.detector.name,
+               faces=[dict(**f.to_json(), affine=np.round(M, 6).tolist(), identity=c) for f, M, c in zip(p['faces'], p['mats'], checks)],
+               skipped_faces=[*p['skipped']], notes=[], timing_s=timing)
+    return Restored(out, list(p['crops']), list(restored), rec)
 
-    def restore_photos(self, imgs: list[np.ndarray], names: list[str] | None = None) -> list[Restored | ImageError]:
-        """Restore every face of several in-the-wild RGB photographs; the faces of all of them go through the network
-        together, `batch_size` at a time. One `Restored` per photograph, or the `ImageError` saying why it has none."""
-        if self.detector is None: raise ValueError('restore_photos needs a detector (make_detector())')
-        names = names or [''] * len(imgs)
-        prepared = []
-        for img, name in zip(imgs, names):
-            try: prepared.append(self._prepare(img, name))
-            except ImageError as e: prepared.append(e)
-        ok = [p for p in prepared if isinstance(p, dict)]
-        t = time.perf_counter()
-        restored = self.restore_faces(np.concatenate([p['crops'] for p in ok])) if ok else []
-        per_face = (time.perf_counter() - t) / max(len(restored), 1)
-        out, k = [], 0
-        for p in prepared:
-            if isinstance(p, ImageError): out.append(p); continue
-            n = len(p['crops'])
-            p['timing']['network'] = per_face * n
-            out.append(self._compose(p, restored[k:k + n])); k += n
-        return out
+@patch
+def restore_photos(self: FaceRestorer, imgs: list[np.ndarray], names: list[str] | None = None) -> list[Restored | ImageError]:
+    """Restore every face of several in-the-wild RGB photographs; the faces of all of them go through the network
+    together, `batch_size` at a time. One `Restored` per photograph, or the `ImageError` saying why it has none."""
+    if self.detector is None: raise ValueError('restore_photos needs a detector (make_detector())')
+    names = names or [''] * len(imgs)
+    prepared = []
+    for img, name in zip(imgs, names):
+        try: prepared.append(self._prepare(img, name))
+        except ImageError as e: prepared.append(e)
+    ok = [p for p in prepared if isinstance(p, dict)]
+    t = time.perf_counter()
+    restored = self.restore_faces(np.concatenate([p['crops'] for p in ok])) if ok else []
+    per_face = (time.perf_counter() - t) / max(len(restored), 1)
+    out, k = [], 0
+    for p in prepared:
+        if isinstance(p, ImageError): out.append(p); continue
+        n = len(p['crops'])
+        p['timing']['network'] = per_face * n
+        out.append(self._compose(p, restored[k:k + n])); k += n
+    return out
 
-    def restore_photo(self, img: np.ndarray, name: str = '') -> Restored:
-        "Restore every face of an in-the-wild RGB photograph; the background is kept (upscaled by `upscale`)."
-        res, = self.restore_photos([img], [name])
-        if isinstance(res, ImageError): raise res
-        return res
+@patch
+def restore_photo(self: FaceRestorer, img: np.ndarray, name: str = '') -> Restored:
+    "Restore every face of an in-the-wild RGB photograph; the background is kept (upscaled by `upscale`)."
+    res, = self.restore_photos([img], [name])
+    if isinstance(res, ImageError): raise res
+    return res
 
 # %% ../nbs/11_restore.ipynb #66c6abdf
 def gather_inputs(spec: str) -> tuple[list[Path], list[str]]:
@@ -389,6 +396,7 @@ def _identity_summary(judge, checks: list[dict]) -> dict | None:
     return dict(judge=judge.name, threshold=judge.threshold, faces_checked=len(checks),
                 not_same_person=sum(not c['same_person'] for c in checks), worst=worst)
 
+# %% ../nbs/11_restore.ipynb #9216123d
 def cli_main(argv: list[str] | None = None) -> int:
     "`idcodeformer restore`: see the table above for outputs and exit codes."
     ap = _parser()
