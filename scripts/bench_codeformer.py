@@ -14,7 +14,8 @@ non-commercial licence and is not part of this repository.
     python scripts/bench_codeformer.py --threads 2 --batches 1 --upstream /tmp/upstream_cf
 """
 from __future__ import annotations
-import argparse, statistics, sys, time
+import argparse, json, platform, statistics, sys, time
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -70,6 +71,7 @@ def main(argv=None) -> int:
     ap.add_argument('--channels-last', action='store_true', help="also time ours in channels_last memory format ('ours+cl')")
     ap.add_argument('--upstream', metavar='PATH', help='directory with the upstream basicsr package, for the ratio')
     ap.add_argument('--no-flops', action='store_true', help='skip the FLOP count')
+    ap.add_argument('--out', type=Path, help='also write the timings as JSON (e.g. results/benchmarks/codeformer_forward.json)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     device = torch.device(a.device)
@@ -105,6 +107,7 @@ def main(argv=None) -> int:
             for n, net in nets.items():
                 if n != 'ours': print(f'max |out_{n} - out_ours| at w=0.5: {(net(_fmt(x1, n), w=0.5, adain=True)[0] - ref).abs().max().item():.2e}')
 
+    rows = []
     print('forward seconds per image: min (median) over repeats; ratio = upstream / variant')
     print(f'{"batch":>5} {"w":>4} ' + ' '.join(f'{n:>20}' for n in nets))
     for b in a.batches:
@@ -119,6 +122,15 @@ def main(argv=None) -> int:
             row = ' '.join(f'{v[0]:10.2f} ({v[1]:6.2f})  ' for v in per_img.values())
             ratios = [f'{n} {per_img["upstream"][0] / v[0]:.2f}' for n, v in per_img.items() if n != 'upstream'] if 'upstream' in per_img else []
             print(f'{b:>5} {w:>4} {row}' + (f'  ratio: {", ".join(ratios)}' if ratios else ''), flush=True)
+            rows.append(dict(batch=b, w=w, s_per_image={n: v[0] for n, v in per_img.items()},
+                             ours_over_upstream={n: v[0] / per_img['upstream'][0] for n, v in per_img.items() if n != 'upstream'}
+                             if 'upstream' in per_img else None))
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(dict(benchmark='bench_codeformer', command='python scripts/bench_codeformer.py ' + ' '.join(
+            argv if argv is not None else sys.argv[1:]), machine=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
+            torch=torch.__version__, config='official 512 px, fp32, same weights', rows=rows), indent=1) + '\n')
+        print(f'wrote {a.out}')
     return 0
 
 
