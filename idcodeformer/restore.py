@@ -380,7 +380,7 @@ def _restore_video(a, fr: FaceRestorer, judge, out: Path, base: dict, path: Path
         if a.aligned: raise VideoError(f'{path}: --aligned takes aligned face images, not videos')
         plain = FaceRestorer(fr.model, fr.w, fr.detector, fr.batch_size, fr.bf16, fr.upscale, fr.min_face, None, fr.channels_last)
         rec = restore_video(plain, path, out/'restored_videos'/f'{stem}.mp4', judge, chunk=a.batch_size, progress=not a.quiet)
-        notes = ['no face in any frame: the video was copied through'] if rec['faces'] == 0 else []
+        notes = rec['notes'] + (['no face in any frame: the video was copied through'] if rec['faces'] == 0 else [])
         atomic_write_json(out/'json'/f'{stem}.json', {**rec, **base, 'notes': notes})
         status[str(path)] = dict(status='ok', output=rec['output'], frames=rec['frames'], faces=rec['faces'], notes=notes)
         steady = [t for t in rec['tracks'] if t.get('restored_step_distance') is not None]

@@ -50,9 +50,13 @@ def _mux_audio(video: Path, source: Path, dest: Path) -> bool:
     "Copy `video` to `dest` with `source`'s audio (if it has any); False when no ffmpeg is available."
     exe = _ffmpeg()
     if exe is None: return False
-    r = subprocess.run([exe, '-y', '-v', 'error', '-i', str(video), '-i', str(source), '-map', '0:v:0', '-map', '1:a?',
-                        '-c:v', 'copy', '-c:a', 'aac', '-shortest', str(dest)], capture_output=True, text=True)
-    if r.returncode != 0: raise VideoError(f'{source}: muxing the audio back failed: {r.stderr.strip()[-500:]}')
+    part = dest.with_name(f'.{dest.stem}.mux.mp4')            # written in full, then moved into place
+    try:
+        r = subprocess.run([exe, '-y', '-v', 'error', '-i', str(video), '-i', str(source), '-map', '0:v:0', '-map', '1:a?',
+                            '-c:v', 'copy', '-c:a', 'aac', '-shortest', str(part)], capture_output=True, text=True)
+        if r.returncode != 0: raise VideoError(f'{source}: muxing the audio back failed: {r.stderr.strip()[-500:]}')
+        os.replace(part, dest)
+    finally: part.unlink(missing_ok=True)
     return True
 
 def has_audio(path) -> bool:
@@ -123,7 +127,8 @@ def restore_video(fr: FaceRestorer, path, dest, judge=None, chunk: int = 8, prog
         if os.path.exists(tmp): os.remove(tmp)
     seconds = time.perf_counter() - t0
     tracks = face_tracks(boxes)
-    return dict(mode='video', input=str(path), output=str(dest), fps=fps, frames=frame_no, size=list(size[::-1]),
+    notes = [] if fps else ['the video gives no frame rate: written at 25 fps']
+    return dict(mode='video', input=str(path), output=str(dest), fps=fps or 25.0, notes=notes, frames=frame_no, size=list(size[::-1]),
                 frames_without_faces=no_face, faces=sum(map(len, boxes)), audio=has_audio(dest) if _ffmpeg() else None,
                 identity=None if judge is None else dict(judge=judge.name, threshold=judge.threshold, faces_checked=len(checks),
                                                          not_same_person=sum(not c['same_person'] for c in checks)),
