@@ -68,7 +68,9 @@ STUDY_PRESETS = {
     # (step wall times): Synth-Test 1.4 min, recognizers 2.5 + 2.1, stage I 21.2, base II/III 29.4 + 9.1, ID II/III 51.6 + 11.2,
     # evaluations 0.5-2.5, ablation 2.7, figures 0.2: 137 minutes of steps in 89 of wall time. ID stage II is the critical
     # path: with L_ids it decodes and embeds every face (about 100 iterations a minute against the baseline's 170).
-    # Stage III has since doubled to 1600 iterations (its costs above are the 800-iteration times doubled).
+    # Stage III has since doubled to 1600 iterations (its costs above are the 800-iteration times doubled). The next
+    # recording, on a faster machine and with two tuning runs sharing the cores for about 40 minutes, took 86 minutes
+    # (143 of steps): stage I 12.9, base II/III 22.1 + 25.9, ID II/III 45.4 + 23.9.
     # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
