@@ -371,7 +371,7 @@ class _Pass:
         if s.lm is not None: out.update(self._lmd(names, r8, g8))
         if s.dlib is not None:
             er, eg = s.dlib.embed_aligned(r8), s.dlib.embed_aligned(g8)
-            out['ids_dlib'] = (er * eg).sum(1) / (np.linalg.norm(er, axis=1) * np.linalg.norm(eg, axis=1))
+            out['ids_dlib'] = M.cosine_degrees(torch.from_numpy(er), torch.from_numpy(eg))[0].numpy()
             out['dist_dlib'] = np.linalg.norm(er - eg, axis=1)
         if s.clf is not None: out.update(self._marks(names, r8, g8))
         self.names += names

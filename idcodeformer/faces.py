@@ -109,7 +109,7 @@ class InsightFaceDetector:
             model_dir = Path(model_dir) if model_dir else weight_path('buffalo_l')
             if not (model_dir.is_dir() and any(model_dir.glob('*.onnx'))):
                 raise WeightsMissingError(f'insightface pack not found: {model_dir} holds no .onnx files '
-                                          f"(run `idcodeformer weights download buffalo_l`, or use --detector cascade)")
+                                          f"(run `idcodeformer weights download buffalo_l`, or use --detector mtcnn)")
             app = FaceAnalysis(name=str(model_dir), allowed_modules=['detection'])
             app.prepare(ctx_id=0 if torch.cuda.is_available() else -1, det_thresh=det_thresh, det_size=(det_size, det_size))
         self.app = app
