@@ -14,7 +14,7 @@ non-commercial licence and is not part of this repository.
     python scripts/bench_codeformer.py --threads 2 --batches 1 --upstream /tmp/upstream_cf
 """
 from __future__ import annotations
-import argparse, json, platform, statistics, sys, time
+import argparse, statistics, sys, time
 from pathlib import Path
 
 import torch
@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from idcodeformer.models.codeformer import CodeFormer
 from idcodeformer.models.vqgan import count_parameters
+from bench_record import write_record
 
 
 def _load_upstream(path: str, state_dict: dict) -> torch.nn.Module:
@@ -125,12 +126,7 @@ def main(argv=None) -> int:
             rows.append(dict(batch=b, w=w, s_per_image={n: v[0] for n, v in per_img.items()},
                              ours_over_upstream={n: v[0] / per_img['upstream'][0] for n, v in per_img.items() if n != 'upstream'}
                              if 'upstream' in per_img else None))
-    if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps(dict(benchmark='bench_codeformer', command='python scripts/bench_codeformer.py ' + ' '.join(
-            argv if argv is not None else sys.argv[1:]), machine=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
-            torch=torch.__version__, config='official 512 px, fp32, same weights', rows=rows), indent=1) + '\n')
-        print(f'wrote {a.out}')
+    if a.out: write_record(a.out, __file__, argv, threads=torch.get_num_threads(), config='official 512 px, fp32, same weights', rows=rows)
     return 0
 
 

@@ -14,11 +14,13 @@
 Writes one JSON record (machine, versions, every measurement) and prints a table.
 """
 from __future__ import annotations
-import argparse, json, platform, sys, time
+import argparse, sys, time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from bench_record import write_record
 
 
 def _sync(dev):
@@ -112,12 +114,8 @@ def main(argv=None) -> int:
     preset, batches, repeats = ('smoke', (1, 2), 1) if a.tiny else ('official', (1, 8, 32), 10)
     rows = forward_rows(preset, dev, batches, repeats, compile_too=not a.no_compile and not a.tiny)
     rows.append(train_step_row(preset, None if a.tiny else 50, 2 if a.tiny else 4, dev, 1 if a.tiny else 5))
-    record = dict(benchmark='bench_gpu', command=' '.join(['python', 'scripts/bench_gpu.py', *(argv if argv is not None else sys.argv[1:])]),
-                  device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else platform.processor() or 'cpu',
-                  threads=torch.get_num_threads(), torch=torch.__version__, cuda=torch.version.cuda, tiny=a.tiny, rows=rows)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(record, indent=1) + '\n')
-    print(f'wrote {a.out}')
+    write_record(a.out, __file__, argv, device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
+                 threads=torch.get_num_threads(), cuda=torch.version.cuda, tiny=a.tiny, rows=rows)
     return 0
 
 

@@ -9,10 +9,12 @@ results/benchmarks/onnx.json (machine, threads, versions).
     python scripts/bench_onnx.py --threads 2
 """
 from __future__ import annotations
-import argparse, json, platform, statistics, sys, tempfile, time
+import argparse, statistics, sys, tempfile, time
 from pathlib import Path
 
 import torch
+
+from bench_record import write_record
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,12 +60,7 @@ def main(argv=None) -> int:
                       f"ORT {med['onnxruntime']:.4f}; ORT/torch {row['ort_over_torch']:.2f}, ORT/channels_last "
                       f"{row['ort_over_torch_channels_last']:.2f}, channels_last/NCHW {row['channels_last_over_nchw']:.2f} "
                       f"(max |ORT - torch| {diff:.1e})", flush=True)
-    rec = dict(benchmark='bench_onnx', command='python scripts/bench_onnx.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
-               machine=platform.processor() or platform.machine(), threads=a.threads, torch=torch.__version__,
-               onnxruntime=onnxruntime.__version__, rows=rows)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(rec, indent=1) + '\n')
-    print(f'wrote {a.out}')
+    write_record(a.out, __file__, argv, threads=a.threads, onnxruntime=onnxruntime.__version__, rows=rows)
     return 0
 
 
