@@ -116,11 +116,18 @@ def weight_path(name: str) -> Path:
     return cache_dir()/s.filename
 
 # %% ../nbs/01_weights.ipynb #2d3b20b8
+_SHA256: dict[tuple, str] = {}
+
 def file_sha256(path, chunk=1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
+    "sha256 of a file, computed once per (path, size, modification time): verifying a 100 MB predictor again costs nothing."
+    st = os.stat(path)
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA256:
+        h = hashlib.sha256()
+        with open(path, 'rb') as f:
+            while b := f.read(chunk): h.update(b)
+        _SHA256[key] = h.hexdigest()
+    return _SHA256[key]
 
 def _check(spec: WeightSpec, digest: str, size: int, what) -> None:
     "Raise `ChecksumError` if `digest`/`size` contradict the registry."
