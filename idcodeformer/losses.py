@@ -15,7 +15,7 @@ from .models.arcface import ir_se, resnet_arcface, prepare_faces, CROPS
 
 # %% auto #0
 __all__ = ['FORMS', 'IdentityLossOutput', 'IdentityLoss', 'l1_loss', 'PerceptualLoss', 'd_hinge_loss', 'g_hinge_loss',
-           'adaptive_gan_weight', 'code_ce_loss', 'feat_l2_loss']
+           'adaptive_gan_weight', 'code_ce_loss', 'feat_l2_loss', 'feature_matching_loss']
 
 # %% ../nbs/08_losses.ipynb #b817789c
 def _same_shape(a: torch.Tensor, b: torch.Tensor, who: str) -> None:
@@ -128,3 +128,11 @@ def feat_l2_loss(lq_feat: torch.Tensor, quant_feat_gt: torch.Tensor) -> torch.Te
     "mean((quant_feat_gt.detach() − lq_feat)²): pulls the LQ encoder output towards the HQ codebook features."
     _same_shape(lq_feat, quant_feat_gt, 'feat_l2_loss')
     return (quant_feat_gt.detach() - lq_feat).pow(2).mean()
+
+# %% ../nbs/08_losses.ipynb #22d22289
+def feature_matching_loss(fake_feats: list[torch.Tensor], real_feats: list[torch.Tensor]) -> torch.Tensor:
+    "Mean over layers of mean |fake − real.detach()| (pix2pixHD's feature matching, one discriminator)."
+    if len(fake_feats) != len(real_feats) or not fake_feats:
+        raise ValueError(f'feature_matching_loss: {len(fake_feats)} fake vs {len(real_feats)} real feature maps')
+    for f, r in zip(fake_feats, real_feats): _same_shape(f, r, 'feature_matching_loss')
+    return torch.stack([(f - r.detach()).abs().mean() for f, r in zip(fake_feats, real_feats)]).mean()

@@ -22,6 +22,7 @@ from .core import (ROOT, atomic_torch_save, atomic_write_json, atomic_write_text
 from .data import FolderSource, IterationBatches, SynthSource, identity_name, make_verification_pairs
 from .degradations import degrade, preset_for_size
 from .losses import (IdentityLoss, PerceptualLoss, adaptive_gan_weight, code_ce_loss, d_hinge_loss, feat_l2_loss,
+                                 feature_matching_loss,
                                  g_hinge_loss, l1_loss)
 from .models import arcface
 from .models.codeformer import CodeFormer
@@ -82,6 +83,7 @@ class TrainConfig:
     lpips_net: str = 'vgg'               # LPIPS trunk: vgg | alex
     lpips_pretrained: bool = True        # False: random trunk (offline smoke tests only; not a perceptual loss)
     gan_weight: float = 0.8              # multiplies hinge GAN × adaptive weight (upstream `disc_weight`); 0: no GAN, no D updates
+    fm_weight: float = 0.0               # discriminator feature matching (pix2pixHD), added to the reconstruction loss while the GAN is on
     disc_start: int = 30_000             # first iteration with GAN loss and D updates
     disc_nf: int = 64                    # discriminator base width (upstream 64)
     disc_layers: int = 4                 # discriminator depth (upstream 4; capped so the output map is >= 1×1)
@@ -155,6 +157,9 @@ class TrainConfig:
         if self.lambda_ids < 0: raise ValueError(f'lambda_ids must be >= 0, got {self.lambda_ids}')
         if not 0 <= self.ema_decay < 1: raise ValueError(f'ema_decay must be in [0, 1), got {self.ema_decay}')
         if self.tau <= 0: raise ValueError(f'tau must be > 0, got {self.tau}')
+        if self.fm_weight < 0: raise ValueError(f'fm_weight must be >= 0, got {self.fm_weight}')
+        if self.fm_weight > 0 and not self.gan_weight:
+            raise ValueError('fm_weight > 0 matches discriminator features, and gan_weight=0 trains no discriminator')
         if self.lambda_ids > 0 and self.stage in ('II', 'III') and not self.id_net:
             raise ValueError('lambda_ids > 0 needs id_net: a recognizer checkpoint (train one with stage=recognizer) '
                              'or a weights-registry name such as arcface_ir_se50')
@@ -595,6 +600,15 @@ def _adaptive_weight(self: Trainer, rec: torch.Tensor, gan: torch.Tensor, last_l
     self.env.mean_([g_rec, g_gan])
     return (g_rec.norm() / (g_gan.norm() + 1e-4)).clamp(0, 1).detach()
 
+@patch
+def _generator_gan(self: Trainer, out: torch.Tensor, gt: torch.Tensor, logs: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    "The generator's hinge loss on `out`, and `fm_weight`·feature matching against the HQ faces (0 when off; logged as `fm`)."
+    feats, logits = self.disc.features(out)
+    if not self.cfg.fm_weight: return g_hinge_loss(logits), torch.zeros((), device=out.device)
+    with torch.no_grad(): real = self.disc.features(gt)[0]
+    logs['fm'] = fm = feature_matching_loss(feats, real)
+    return g_hinge_loss(logits), self.cfg.fm_weight * fm
+
 # %% ../nbs/10_training.ipynb #df457c39
 @patch
 def state_dict(self: Trainer) -> dict:
@@ -837,9 +851,10 @@ class VQGANTrainer(Trainer):
             loss = rec + cfg.codebook_weight * o.codebook_loss
             logs['codebook'] = o.codebook_loss
             if gan_on:
-                g = g_hinge_loss(self.disc(o.out))
+                g, fm = self._generator_gan(o.out, gt, logs)
+                rec = rec + fm
                 dw = self._adaptive_weight(rec, g, self.net.generator.blocks[-1].weight) * cfg.gan_weight
-                loss = loss + dw * g
+                loss = loss + fm + dw * g
                 logs.update(gan=g, d_weight=dw)
         logs['loss'] = loss
         ok = self._update(loss, self.opt_g)
@@ -982,9 +997,10 @@ class CFTTrainer(_CodeStage):
                 loss = loss + rec
                 logs.update(rec_logs)
                 if gan_on:
-                    g = g_hinge_loss(self.disc(out))
+                    g, fm = self._generator_gan(out, gt, logs)
+                    rec = rec + fm
                     dw = self._adaptive_weight(rec, g, self.last_layer) * cfg.gan_weight
-                    loss = loss + dw * g
+                    loss = loss + fm + dw * g
                     logs.update(gan=g, d_weight=dw)
             if decode_ids:
                 ids = self.id_loss(out, gt).loss

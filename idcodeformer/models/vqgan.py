@@ -309,10 +309,17 @@ class VQGANDiscriminator(nn.Module):
         layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
         self.nc, self.main = nc, nn.Sequential(*layers)
 
-    def forward(self, x):
+    def forward(self, x): return self.features(x)[1]
+
+    def features(self, x) -> tuple[list[torch.Tensor], torch.Tensor]:
+        "The activations after each LeakyReLU (for feature matching) and the logits."
         if x.ndim != 4 or x.shape[1] != self.nc:
             raise ValueError(f'discriminator input: expected B×{self.nc}×H×W, got {tuple(x.shape)}')
-        return self.main(x)
+        feats = []
+        for m in self.main:
+            x = m(x)
+            if isinstance(m, nn.LeakyReLU): feats.append(x)
+        return feats, x
 
 # %% ../../nbs/05_models.vqgan.ipynb #5b663ed4
 def count_parameters(module: nn.Module, trainable: bool = False) -> int:
