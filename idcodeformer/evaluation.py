@@ -4,7 +4,7 @@
 
 # %% ../nbs/09a_evaluation.ipynb #d7a072a3
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, sys, time, warnings
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -43,6 +43,7 @@ class Protocol:
     fid_reference: str = 'gt'       # 'gt' (the GT folder's statistics, cached) or a .npz statistics file
     lmd_reference: str = 'manifest' # 'manifest': renderer landmarks of the GT; 'predictor': landmark model on the GT
     n_boot: int = 1000              # bootstrap resamples for the 95% intervals
+    resample: str = 'identity'      # bootstrap unit: 'identity' (all images of a drawn identity, from the manifest) | 'image'
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
     Protocol('basicsr-psnr-ssim', ('psnr', 'ssim'), 'BasicSR PSNR/SSIM: RGB, 0-255, crop_border 0, SSIM 11x11 Gaussian sigma 1.5 per channel'),
@@ -52,11 +53,12 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
              'SynthFaces study protocol: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID (pytorch-fid pool3) vs the GT set, '
              'FD (synth-feat): Frechet distance and KID vs the GT set in the pooled features of a SynthFaces '
              'identity-parameter regressor (neither identity network), '
-             'IDS/Deg. by loss network and judge, LMD vs renderer landmarks, rare-mark retention, verification accuracy'),
+             'IDS/Deg. by loss network and judge, LMD vs renderer landmarks, rare-mark retention, verification accuracy; '
+             'intervals resample test identities with all their images'),
     Protocol('real-v1', ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd', 'dlib'),
              'Real faces: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID vs the GT set (or given statistics), IDS/Deg. by loss '
              'network and judge, LMD between restored and GT landmarks of one landmark model, IDS and distance of '
-             "dlib's ResNet face descriptor (same person below 0.6)", lmd_reference='predictor'),
+             "dlib's ResNet face descriptor (same person below 0.6)", lmd_reference='predictor', resample='image'),
 ]}
 
 def get_protocol(name: str, **overrides) -> Protocol:
@@ -118,30 +120,46 @@ def _nanmean_rows(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where(n > 0, np.nansum(x, 1) / np.maximum(n, 1), np.nan)
 
-def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
-    "n_boot × n resampled indices (with replacement), shared by every statistic of one summary."
+def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0, groups=None) -> np.ndarray:
+    """Resampled indices, one row per resample, shared by every statistic of one summary: n items with replacement,
+    or, with `groups` (a label per item), the groups with replacement, each drawn group bringing all its items.
+    Rows of unequal length (groups of unequal size) are padded with −1, which `bootstrap_mean` skips."""
     if n < 1: raise ValueError('bootstrap needs at least one sample')
-    return np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    rng = np.random.default_rng(seed)
+    if groups is None: return rng.integers(0, n, (n_boot, n))
+    if len(groups) != n: raise ValueError(f'bootstrap: {len(groups)} group labels for {n} items')
+    _, inv = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    members = [np.flatnonzero(inv == g) for g in range(inv.max() + 1)]
+    draws = rng.integers(0, len(members), (n_boot, len(members)))
+    if len({len(m) for m in members}) == 1: return np.stack(members)[draws].reshape(n_boot, -1)
+    rows = [np.concatenate([members[g] for g in d]) for d in draws]
+    out = np.full((n_boot, max(map(len, rows))), -1)
+    for r, row in zip(out, rows): r[:len(row)] = row
+    return out
 
 def bootstrap_mean(values, idx: np.ndarray) -> dict:
     "Mean (NaN-skipping), 95% percentile interval over the resamples `idx`, and counts."
     v = np.asarray(values, np.float64)
-    boot = _nanmean_rows(v[idx])
+    boot = _nanmean_rows(np.where(idx >= 0, v[idx], np.nan))
     ok = ~np.isnan(v)
     mean = float(v[ok].mean()) if ok.any() else float('nan')
     lo, hi = (np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(boot).any() else (np.nan, np.nan))
     return {'mean': mean, 'ci95': [float(lo), float(hi)], 'n': int(ok.sum())}
 
 def paired_compare(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str] | None = None, n_boot: int = 1000,
-                   seed: int = 0, labels: tuple[str, str] = ('A', 'B')) -> pd.DataFrame:
-    "Per metric: mean of A, mean of B, A − B with its paired-bootstrap 95% CI; rows matched by the `name` column."
+                   seed: int = 0, labels: tuple[str, str] = ('A', 'B'), cluster: str | None = None) -> pd.DataFrame:
+    """Per metric: mean of A, mean of B, A − B with its paired-bootstrap 95% CI; rows matched by the `name` column.
+    With `cluster` (a column of A, e.g. 'identity') the bootstrap draws whole clusters; the `resampled` column says which."""
     a, b = a.set_index('name'), b.set_index('name')
     if set(a.index) != set(b.index):
         raise EvaluationInputError(f'the two evaluations cover different images: only in {labels[0]}: '
                                    f'{_preview(sorted(set(a.index) - set(b.index)))}; only in {labels[1]}: {_preview(sorted(set(b.index) - set(a.index)))}')
     b = b.loc[a.index]
-    cols = [c for c in (columns or a.columns) if c in b.columns and pd.api.types.is_numeric_dtype(a[c])]
-    idx, rows = bootstrap_indices(len(a), n_boot, seed), []
+    cols = [c for c in (columns or a.columns) if c in b.columns and pd.api.types.is_numeric_dtype(a[c]) and c != cluster]
+    if cluster is not None and cluster not in a.columns:
+        raise EvaluationInputError(f'paired_compare: no {cluster!r} column to resample by in {labels[0]}')
+    groups = None if cluster is None else a[cluster].to_numpy()
+    idx, rows = bootstrap_indices(len(a), n_boot, seed, groups), []
     for c in cols:
         va, vb = a[c].to_numpy(np.float64), b[c].to_numpy(np.float64)
         both = ~(np.isnan(va) | np.isnan(vb))
@@ -152,7 +170,7 @@ def paired_compare(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str] | No
         better = '' if not excl or hib is None else (labels[0] if (s['mean'] > 0) == hib else labels[1])
         rows.append({'metric': c, f'mean_{labels[0]}': float(np.nanmean(np.where(both, va, np.nan))),
                      f'mean_{labels[1]}': float(np.nanmean(np.where(both, vb, np.nan))), 'diff': s['mean'],
-                     'ci95_lo': s['ci95'][0], 'ci95_hi': s['ci95'][1], 'n': s['n'],
+                     'ci95_lo': s['ci95'][0], 'ci95_hi': s['ci95'][1], 'n': s['n'], 'resampled': cluster or 'image',
                      'better': better})    # '' when the interval includes 0
     return pd.DataFrame(rows)
 
@@ -409,10 +427,10 @@ class _Pass:
 def _jsonable_float(x):
     return None if x is None or not np.isfinite(x) else float(x)
 
-def _summarise(df: pd.DataFrame, n_boot: int, seed: int) -> dict:
-    idx, out = bootstrap_indices(len(df), n_boot, seed), {}
+def _summarise(df: pd.DataFrame, n_boot: int, seed: int, groups=None) -> dict:
+    idx, out = bootstrap_indices(len(df), n_boot, seed, groups), {}
     for c in df.columns:
-        if c == 'name': continue
+        if c in ('name', 'identity'): continue
         v = df[c].to_numpy(np.float64)
         extra = {}
         if c.startswith('deg_vqfr'):
@@ -427,8 +445,20 @@ def _summarise(df: pd.DataFrame, n_boot: int, seed: int) -> dict:
         if c.startswith('deg_vqfr') or np.isinf(s['mean']): out[c]['mean_raw'] = str(s['mean'])
     return out
 
+def _identities(proto: Protocol, manifest: dict | None, names) -> list[str] | None:
+    "Each image's identity when `proto` resamples identities and a manifest names them; None: resample images."
+    if proto.resample == 'image': return None
+    if proto.resample != 'identity': raise ValueError(f"protocol {proto.name}: resample must be 'identity' or 'image', got {proto.resample!r}")
+    if not manifest:
+        warnings.warn(f'protocol {proto.name} resamples identities, but no manifest names them: the intervals resample images')
+        return None
+    recs = manifest['images']
+    missing = [n for n in names if 'identity' not in recs.get(n, {})]
+    if missing: raise EvaluationInputError(f'{manifest["path"]}: no identity for {_preview(missing)}')
+    return [recs[n]['identity'] for n in names]
+
 # %% ../nbs/09a_evaluation.ipynb #75dbdc00
-def _set_metrics(setup: _Setup, ps: _Pass, n_boot: int, seed: int) -> dict:
+def _set_metrics(setup: _Setup, ps: _Pass, n_boot: int, seed: int, identity_of: dict | None = None) -> dict:
     out = {}
     if setup.inc is not None:
         fr = np.concatenate(ps.feats_r)
@@ -454,7 +484,8 @@ def _set_metrics(setup: _Setup, ps: _Pass, n_boot: int, seed: int) -> dict:
                 'gt': np.array([e[a][1] @ e[b][1] for a, b, _ in setup.pairs])}         # the clean ceiling
         for kind, sim in sims.items():
             correct = M.verification_accuracy(sim, same, per_pair=True).astype(np.float64)
-            s = bootstrap_mean(correct, bootstrap_indices(len(correct), n_boot, seed))
+            groups = None if identity_of is None else [identity_of[a] for a, _, _ in setup.pairs]   # a pair goes with its first face
+            s = bootstrap_mean(correct, bootstrap_indices(len(correct), n_boot, seed, groups))
             out[f'verif_{role}' + ('' if kind == 'restored' else '_gt')] = {
                 'accuracy': s['mean'], 'ci95': s['ci95'], 'n_pairs': len(correct), 'folds': 10,
                 'pairs_file': str(setup.pairs_file), 'better': 'higher'}
@@ -492,14 +523,20 @@ def evaluate(restored_dir, gt_dir, metrics: Sequence[str] | str | None = None, p
     df = ps.table()
     df.insert(1, 'restored', [str(r) for _, r, _ in pairs]); df.insert(2, 'gt', [str(g) for _, _, g in pairs])
     nb = proto.n_boot if n_boot is None else n_boot
+    identities = _identities(proto, setup.manifest, df.name)
+    if identities is not None: df.insert(1, 'identity', identities)
+    unit = 'image' if identities is None else 'identity'
     t_pass = time.time() - t1
     summary = {
         'protocol': asdict(proto), 'restored_dir': str(restored_dir), 'gt_dir': str(gt_dir), 'n_images': len(df),
-        'metrics': _summarise(df.drop(columns=['restored', 'gt']), nb, seed), 'set_metrics': _set_metrics(setup, ps, nb, seed),
+        'metrics': _summarise(df.drop(columns=['restored', 'gt']), nb, seed, identities),
+        'set_metrics': _set_metrics(setup, ps, nb, seed, None if identities is None else dict(zip(df.name, identities))),
         'networks': [asdict(n) for n in setup.nets], 'skipped': setup.skipped,
         'substitutes_used': [n.metric for n in setup.nets if n.substitute],
         'manifest': str(setup.manifest['path']) if setup.manifest else None,
-        'bootstrap': {'n_boot': nb, 'seed': seed, 'interval': 'percentile 95%, images resampled jointly for all metrics'},
+        'bootstrap': {'n_boot': nb, 'seed': seed, 'unit': unit, 'n_units': len(set(identities or df.name)),
+                      'interval': f'percentile 95%, {unit}s resampled' + (' (each with all its images)' if identities else '')
+                                  + ' jointly for all metrics'},
         'timing': {'total_s': round(time.time() - t0, 3), 'pass_s': round(t_pass, 3), 'images_per_s': round(len(df) / max(t_pass, 1e-9), 3)},
         'versions': _versions(),
     }
@@ -507,7 +544,7 @@ def evaluate(restored_dir, gt_dir, metrics: Sequence[str] | str | None = None, p
     if baseline is not None:
         base = pd.read_csv(baseline)
         comp = paired_compare(df.drop(columns=['restored', 'gt']), base.drop(columns=['restored', 'gt'], errors='ignore'),
-                              n_boot=nb, seed=seed, labels=('this', 'baseline'))
+                              n_boot=nb, seed=seed, labels=('this', 'baseline'), cluster='identity' if identities else None)
         summary['comparison'] = {'baseline': str(baseline), 'rows': comp.to_dict(orient='records')}
     if out_dir is not None:
         out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)

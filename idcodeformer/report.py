@@ -30,12 +30,13 @@ def save_table(df: pd.DataFrame, stem: str, root=RESULTS, caption: str = '', lab
     return csv, atomic_write_text(d/f'{stem}.tex', tex)
 
 def save_figure(fig, stem: str, root=RESULTS, dpi: int = 150) -> tuple[Path, Path]:
-    "Save a matplotlib figure as `root/figures/<stem>.pdf` and `.png`."
+    "Save a matplotlib figure as `root/figures/<stem>.pdf` and `.png`; no time stamp, so the same figure gives the same bytes."
     d = Path(root)/'figures'; d.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ('pdf', 'png'):
         tmp = d/f'.{stem}.tmp.{ext}'
-        fig.savefig(tmp, dpi=dpi, bbox_inches='tight')
+        meta = {'CreationDate': None} if ext == 'pdf' else {}
+        fig.savefig(tmp, dpi=dpi, bbox_inches='tight', metadata=meta)
         paths.append(tmp.replace(d/f'{stem}.{ext}'))
     return tuple(paths)
 

@@ -16,10 +16,11 @@ from .study import CEILING, DONE, EVAL_RECORD, find_records
 
 # %% auto #0
 __all__ = ['MAIN_METRICS', 'MODELS', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER',
-           'metric_column', 'metric_header', 'summary_value', 'main_table', 'delta_table', 'recognizer_table',
-           'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
+           'MATCHED_AXES', 'metric_column', 'metric_header', 'summary_value', 'main_table', 'delta_table',
+           'recognizer_table', 'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
            'mark_retention_table', 'plot_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
-           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values']
+           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain',
+           'matched_values', 'plot_frontier']
 
 # %% ../nbs/12b_results.ipynb #634e0545
 MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
@@ -51,6 +52,10 @@ def summary_value(row: pd.Series, stem: str) -> tuple[float, float | None, float
 # %% ../nbs/12b_results.ipynb #5d9d487a
 def _f(x) -> float | None: return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
+def _cluster(frame: pd.DataFrame) -> str | None:
+    "'identity' when every row names its test identity (the bootstrap then draws identities), else None (images)."
+    return 'identity' if 'identity' in frame.columns and frame['identity'].notna().all() else None
+
 def _headers(summaries: pd.DataFrame, metrics=MAIN_METRICS) -> dict[str, str]:
     keys = [k.split('.')[1] for k in summaries.columns if k.startswith(('metrics.', 'set_metrics.'))]
     return {stem: metric_header(title, metric_column(keys, stem)) for stem, title, _ in metrics}
@@ -72,14 +77,15 @@ def main_table(summaries: pd.DataFrame, models=MODELS, metrics=MAIN_METRICS) -> 
 # %% ../nbs/12b_results.ipynb #0fa326d1
 def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', metrics=MAIN_METRICS,
                 n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    "`a − b` per severity and w for every per-image metric, with its paired-bootstrap 95% interval."
+    "`a − b` per severity and w for every per-image metric, with its paired-bootstrap 95% interval (identities resampled when recorded)."
     from idcodeformer.evaluation import paired_compare
     rows = []
     for (sev, w), g in evals[evals.label.isin([a, b])].groupby(['severity', 'w'], sort=True):
         A, B = g[g.label == a].drop(columns=['run', 'label', 'severity', 'w']), g[g.label == b].drop(columns=['run', 'label', 'severity', 'w'])
         if A.empty or B.empty: continue
         cols = {stem: metric_column(A.columns, stem) for stem, _, _ in metrics}
-        cmp = paired_compare(A, B, [c for c in cols.values() if c], n_boot=n_boot, seed=seed, labels=(a, b)).set_index('metric')
+        cmp = paired_compare(A, B, [c for c in cols.values() if c], n_boot=n_boot, seed=seed, labels=(a, b),
+                             cluster=_cluster(A)).set_index('metric')
         row = {'Severity': sev, 'w': f'{w:g}'}
         for stem, title, digits in metrics:
             c = cols[stem]
@@ -230,7 +236,8 @@ def ablation_cells(evals: pd.DataFrame, records: dict[str, dict], metrics=ABLATI
                 B = g[g.label == ref].drop(columns=['run', 'label', 'severity', 'w'])
                 if A.empty or B.empty: raise ValueError(f'ablation cell {cell} at {sev}, w={w}: no evaluation of {run if A.empty else ref}')
                 cols = {s: metric_column(A.columns, s) for s, _, _ in metrics}
-                cmp = paired_compare(A, B, [c for c in cols.values() if c], n_boot=n_boot, labels=('run', 'ref')).set_index('metric')
+                cmp = paired_compare(A, B, [c for c in cols.values() if c], n_boot=n_boot, labels=('run', 'ref'),
+                                      cluster=_cluster(A)).set_index('metric')
                 row = {**cell, 'run': run, 'severity': sev, 'w': w}
                 for s, c in cols.items():
                     if c is None: continue
@@ -368,8 +375,111 @@ def target_values(summaries: pd.DataFrame, evals: pd.DataFrame, model: str = 'Co
         best = float(m.groupby('w')[col].mean().idxmax())
         drop = ['run', 'label', 'severity', 'w']
         x = paired_compare(m[m.w == best].drop(columns=drop), lq.drop(columns=drop), [col], n_boot=n_boot, seed=seed,
-                           labels=(model, 'Input (LQ)')).set_index('metric').loc[col]
+                           labels=(model, 'Input (LQ)'), cluster=_cluster(m)).set_index('metric').loc[col]
         key = f'd_{stem}_{severity}_bestw_{_MODEL_KEYS[model]}_vs_lq'
         out[key], out[f'{key}_lo'], out[f'{key}_hi'] = (f'{x[k]:+.3f}' for k in ('diff', 'ci95_lo', 'ci95_hi'))
         out[f'bestw_{stem}_{severity}_{_MODEL_KEYS[model]}'] = f'{best:g}'
     return out
+
+# %% ../nbs/12b_results.ipynb #6a3294e0
+def _per_w(ev: pd.DataFrame, label: str, col: str, names) -> tuple[np.ndarray, np.ndarray]:
+    "The w values of `label` and its `col` as a w × image matrix in the order `names`."
+    g = ev[ev.label == label]
+    ws = np.array(sorted(g.w.dropna().unique()))
+    return ws, np.stack([g[g.w == w].set_index('name').loc[names, col].to_numpy(np.float64) for w in ws])
+
+def _boot_means(m: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    "Row means of `m` (w × image) under each bootstrap resample `idx` (−1 = padding): resample × w."
+    v = np.where(idx[None] >= 0, m[:, idx], np.nan)
+    return np.nanmean(v, axis=2).T
+
+def _frontier_gain(xa: float, ya: float, xb: np.ndarray, yb: np.ndarray) -> float:
+    """ya minus the curve (xb, yb) at xa: the curve runs through its points in w order, linear between neighbours; where it
+    passes xa more than once, its highest y there counts (the baseline's best at that quality). NaN where it never does."""
+    hits = [y0 + (y1 - y0) * ((xa - x0) / (x1 - x0) if x1 != x0 else 0.0)
+            for x0, x1, y0, y1 in zip(xb[:-1], xb[1:], yb[:-1], yb[1:]) if min(x0, x1) <= xa <= max(x0, x1)]
+    if len(xb) == 1 and xb[0] == xa: hits = [yb[0]]
+    return float(ya - max(hits)) if hits else math.nan
+
+# %% ../nbs/12b_results.ipynb #db00cea1
+def matched_gain(evals: pd.DataFrame, summaries: pd.DataFrame, severity: str, x: str = 'psnr', y: str = 'ids_judge',
+                 a: str = 'ID-CodeFormer', b: str = 'CodeFormer', n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Per w of `a`: its mean `y` minus `b`'s `y` on `b`'s w curve at `a`'s `x` (matched x), with a 95% interval.
+    `x` is a per-image metric (resampled with `y`) or a set-level one such as 'fd' (held at its value)."""
+    from idcodeformer.evaluation import bootstrap_indices
+    ev = evals[evals.severity == severity]
+    ycol = metric_column(ev.columns, y)
+    if ycol is None or ev[ev.label == a].empty or ev[ev.label == b].empty:
+        raise ValueError(f'matched_gain: need per-image {y!r} of {a!r} and {b!r} on {severity!r} inputs')
+    names = sorted(ev[ev.label == a].name.unique())
+    (wa, Ya), (wb, Yb) = _per_w(ev, a, ycol, names), _per_w(ev, b, ycol, names)
+    xcol = metric_column(ev.columns, x)
+    if xcol is not None: Xa, Xb = _per_w(ev, a, xcol, names)[1], _per_w(ev, b, xcol, names)[1]
+    else:
+        s = summaries[summaries.severity == severity]
+        fixed = {m: np.array([summary_value(s[(s.label == m) & (s.w == w)].iloc[0], x)[0] for w in ws]) for m, ws in ((a, wa), (b, wb))}
+        if any(np.isnan(v).any() for v in fixed.values()): raise ValueError(f'matched_gain: no {x!r} in the summaries of {a!r} / {b!r}')
+    g = ev[(ev.label == a) & (ev.w == wa[0])].set_index('name').loc[names]
+    cluster = _cluster(g.reset_index())
+    idx = bootstrap_indices(len(names), n_boot, seed, None if cluster is None else g[cluster].to_numpy())
+    means = lambda m: np.nanmean(m, axis=1)
+    xa, xb = (means(Xa), means(Xb)) if xcol is not None else (fixed[a], fixed[b])
+    ya, yb = means(Ya), means(Yb)
+    bya, byb = _boot_means(Ya, idx), _boot_means(Yb, idx)
+    bxa, bxb = (_boot_means(Xa, idx), _boot_means(Xb, idx)) if xcol is not None else (np.tile(xa, (n_boot, 1)), np.tile(xb, (n_boot, 1)))
+    rows = []
+    for k, w in enumerate(wa):
+        gain = _frontier_gain(xa[k], ya[k], xb, yb)
+        boot = np.array([_frontier_gain(bxa[r, k], bya[r, k], bxb[r], byb[r]) for r in range(n_boot)])
+        lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(gain) and np.isfinite(boot).any() else (math.nan, math.nan)
+        rows.append({'severity': severity, 'w': float(w), 'x': x, 'y': ycol, 'x_value': float(xa[k]), 'y_value': float(ya[k]),
+                     'gain': gain, 'ci95_lo': float(lo), 'ci95_hi': float(hi), 'inside': bool(np.isfinite(gain)),
+                     'b_x_range': (float(xb.min()), float(xb.max())), 'resampled': cluster or 'image',
+                     'boot_outside': float(np.isnan(boot).mean())})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/12b_results.ipynb #42d9d307
+MATCHED_AXES = (('psnr', 'PSNR'), ('fd', 'FD'))
+"(x metric, key word) of the matched comparisons: `d_ids_judge_<severity>_matched_<word>`."
+
+def matched_values(evals: pd.DataFrame, summaries: pd.DataFrame, at_w: float = 0.5, n_boot: int = 1000, seed: int = 0,
+                   axes=MATCHED_AXES) -> tuple[pd.DataFrame, dict[str, str]]:
+    """`matched_gain` of the judge IDS for every severity and axis (the table), and the paper keys at ID-CodeFormer's
+    `at_w` (when evaluated): `d_ids_judge_<severity>_matched_<axis>` with `_lo`/`_hi` ('–' where CodeFormer's curve does not reach)."""
+    table = pd.concat([matched_gain(evals, summaries, sev, x, n_boot=n_boot, seed=seed) for sev in _sev(evals[evals.w.notna()])
+                       for x, _ in axes], ignore_index=True)
+    out = {}
+    for (sev, x), g in table.groupby(['severity', 'x']):
+        if at_w not in set(g.w): continue                     # a w grid without `at_w` (smoke): the table only
+        r = g.set_index('w').loc[at_w]
+        key = f'd_ids_judge_{sev}_matched_{x}'
+        out[key], out[f'{key}_lo'], out[f'{key}_hi'] = (f'{r[k]:+.3f}' if np.isfinite(r[k]) else '–' for k in ('gain', 'ci95_lo', 'ci95_hi'))
+    return table, out
+
+def plot_frontier(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'), lq_label: str = 'Input (LQ)',
+                  y: tuple = ('ids_judge', 'IDS (judge)'), axes=(('psnr', 'PSNR', 1), ('fd', 'FD', -1))):
+    """Judge IDS against quality, one curve per model through its w grid (each point labelled with its w), per
+    severity (rows) and quality axis (columns, oriented so that better is to the right); the LQ input as a cross."""
+    import matplotlib.pyplot as plt
+    sevs = _sev(summaries[summaries.w.notna()])
+    fig, grid = plt.subplots(len(sevs), len(axes), figsize=(3.6 * len(axes), 2.9 * len(sevs)), squeeze=False)
+    for i, sev in enumerate(sevs):
+        s = summaries[summaries.severity == sev]
+        for j, (stem, title, sign) in enumerate(axes):
+            ax = grid[i, j]
+            for m, mk in zip(models, 'os^'):
+                g = s[s.label == m].sort_values('w')
+                xs, ys = ([summary_value(r, k)[0] for _, r in g.iterrows()] for k in (stem, y[0]))
+                ax.plot(xs, ys, marker=mk, label=m)
+                for w, xv, yv in zip(g.w, xs, ys): ax.annotate(f'{w:g}', (xv, yv), fontsize=6, xytext=(3, 3), textcoords='offset points')
+            lq = s[s.label == lq_label]
+            if not lq.empty:
+                ax.plot([summary_value(lq.iloc[0], stem)[0]], [summary_value(lq.iloc[0], y[0])[0]], 'x', color='grey', label=lq_label)
+            if sign < 0: ax.invert_xaxis()
+            ax.set_xlabel(metric_header(title, metric_column(_keys(s), stem)) + (' (lower is better)' if sign < 0 else ''), fontsize=8)
+            ax.set_ylabel(metric_header(y[1], metric_column(_keys(s), y[0])), fontsize=8)
+            ax.set_title(f'{sev} inputs', fontsize=9)
+    handles, labels = grid[0, 0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc='lower center', ncol=len(labels), fontsize=7, frameon=False)   # below the panels, over no data
+    return fig

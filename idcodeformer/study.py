@@ -35,7 +35,7 @@ class StudyPreset:
     test_size: int = 64                      # face side in pixels
     test_pairs: int = 0                      # verification pairs (0: the builder's default)
     severities: tuple = ('mild', 'severe')   # Synth-Test LQ sets
-    w_values: tuple = (0.0, 0.5, 1.0)        # fidelity weights of the main evaluation
+    w_values: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)  # fidelity weights of the main evaluation (the curves of the matched comparison)
     lambda_ids: float = 1.0                  # ID-CodeFormer's identity-loss weight
     id_reach: str = 'transformer'            # what L_ids trains in ID-CodeFormer
     judge_seed: int = 1                      # seed of the judge recognizer (the loss net uses seed 0)
