@@ -27,9 +27,10 @@ __all__ = ['METRICS', 'HIGHER_IS_BETTER', 'PROTOCOLS', 'Protocol', 'get_protocol
            'MetricUnavailable', 'EvalResult', 'evaluate', 'cli_main']
 
 # %% ../nbs/09a_evaluation.ipynb #d44cf972
-METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif', 'dlib')
+METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif', 'dlib', 'attrs')
 HIGHER_IS_BETTER = {'psnr': True, 'ssim': True, 'lpips': False, 'fid': False, 'fd': False, 'ids': True, 'deg': False,
-                    'deg_vqfr': False, 'lmd': False, 'ret': True, 'verif': True, 'dist': False}
+                    'deg_vqfr': False, 'lmd': False, 'ret': True, 'verif': True, 'dist': False,
+                    'attr': False, 'pull': False}
 
 @dataclass(frozen=True)
 class Protocol:
@@ -49,11 +50,12 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
     Protocol('basicsr-psnr-ssim', ('psnr', 'ssim'), 'BasicSR PSNR/SSIM: RGB, 0-255, crop_border 0, SSIM 11x11 Gaussian sigma 1.5 per channel'),
     Protocol('vqfr-deg', ('deg_vqfr',), "VQFR 'Deg.': ResNetArcFace r18 on cv2 gray 128x128 whole images, (x-127.5)/127.5, "
              'arccos in degrees, pairs < 1 degree dropped from the mean'),
-    Protocol('synth-v1', ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif'),
+    Protocol('synth-v1', ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif', 'attrs'),
              'SynthFaces study protocol: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID (pytorch-fid pool3) vs the GT set, '
              'FD (synth-feat): Frechet distance and KID vs the GT set in the pooled features of a SynthFaces '
              'identity-parameter regressor (neither identity network), '
-             'IDS/Deg. by loss network and judge, LMD vs renderer landmarks, rare-mark retention, verification accuracy; '
+             'IDS/Deg. by loss network and judge, LMD vs renderer landmarks, rare-mark retention, verification accuracy, '
+             'attribute drift (the regressor\'s reading of each identity attribute against the renderer\'s value); '
              'intervals resample test identities with all their images'),
     Protocol('real-v1', ('psnr', 'ssim', 'lpips', 'fid', 'ids', 'deg', 'lmd', 'dlib'),
              'Real faces: BasicSR PSNR/SSIM (RGB), LPIPS-VGG, FID vs the GT set (or given statistics), IDS/Deg. by loss '
@@ -232,7 +234,7 @@ class _Setup:
         self.proto, self.device, self.allow_missing, self.substitutes = proto, device, allow_missing, substitutes
         self.skipped, self.nets, self.need = {}, [], set()
         self.manifest = load_manifest(manifest) if manifest is not None else None
-        self.lp = self.inc = self.vq = self.lm = self.clf = self.fnet = self.dlib = None
+        self.lp = self.inc = self.vq = self.lm = self.clf = self.fnet = self.pnet = self.dlib = None
         self.id_nets, self.fid_ref, self.fid_save, self.pairs = {}, None, None, []
         for m in metrics:
             try:
@@ -275,6 +277,16 @@ class _Setup:
             raise ValueError(f'FD (synth-feat) needs a network with .features (a probes.ParamRegressor), got {type(self.fnet).__name__}')
         self.fd_info = M.NetInfo('fd[synth-feat]', getattr(self.fnet, 'description', type(self.fnet).__name__), files)
         self.nets.append(self.fd_info)
+
+    def _setup_attrs(self, feature_net, **_):
+        if self.manifest is None:
+            raise MetricUnavailable("attribute drift compares with the renderer's identity parameters: pass the test set manifest "
+                                    '(manifest=...; CLI --manifest)')
+        self.pnet, files = (self.fnet, []) if self.fnet is not None else self._attr(feature_net, 'parameter regressor for attribute '
+                                                                                    'drift (feature_net=...; CLI --feature-net)')
+        if list(getattr(self.pnet, 'names', [])) != list(probes.IDENTITY_PARAMS):
+            raise ValueError(f'attribute drift needs a probes.ParamRegressor of the {len(probes.IDENTITY_PARAMS)} IDENTITY_PARAMS')
+        self.nets.append(M.NetInfo('attr_*/pull_*', getattr(self.pnet, 'description', ''), files))
 
     def _setup_ids(self, id_nets, **_):
         for role in ('loss', 'judge'):
@@ -368,7 +380,7 @@ class _Pass:
         if 'psnr' in need: out['psnr'] = M.psnr(r8, g8, p.crop_border, p.y_channel, names).numpy()
         if 'ssim' in need: out['ssim'] = M.ssim(r8, g8, p.crop_border, p.y_channel, names).numpy()
         rt = gt = None
-        if need & {'lpips', 'fid', 'fd', 'ids', 'deg', 'verif'}: rt, gt = img2tensor(r8), img2tensor(g8)
+        if need & {'lpips', 'fid', 'fd', 'ids', 'deg', 'verif', 'attrs'}: rt, gt = img2tensor(r8), img2tensor(g8)
         if s.lp is not None: out[s.lp.name] = s.lp(rt, gt).numpy()
         if s.inc is not None:
             self.feats_r.append(s.inc((rt + 1) / 2))
@@ -392,6 +404,7 @@ class _Pass:
             out['ids_dlib'] = M.cosine_degrees(torch.from_numpy(er), torch.from_numpy(eg))[0].numpy()
             out['dist_dlib'] = np.linalg.norm(er - eg, axis=1)
         if s.clf is not None: out.update(self._marks(names, r8, g8))
+        if s.pnet is not None: out.update(self._attrs(names, rt, gt))
         self.names += names
         for k, v in out.items(): self.cols[k].append(np.asarray(v, np.float64))
 
@@ -407,6 +420,21 @@ class _Pass:
             truth = np.asarray(self._truth(names, 'landmarks'), np.float64)
             return {'lmd': M.landmark_distance(pred_r, truth), 'lmd_gt': M.landmark_distance(self.s.lm(g8), truth)}
         return {'lmd': M.landmark_distance(pred_r, self.s.lm(g8))}
+
+    def _attrs(self, names, rt, gt):
+        """Per attribute group (and 'all'), in the regressor's standard deviations: `attr_<g>` the restored face's reading
+        against the renderer's value, `attr_gt_<g>` the GT face's (the regressor's own error), and `pull_<g>` how much closer
+        to the training mean the restoration reads than its GT face (> 0: drift towards the average face)."""
+        net = self.s.pnet
+        z = lambda p: (p - net.mean) / net.std
+        truth = z(np.stack([probes.identity_params(p) for p in self._truth(names, 'identity_params')]))
+        zr, zg = z(net(rt)), z(net(gt))
+        err_r, err_g, pull = np.abs(zr - truth), np.abs(zg - truth), np.abs(zg) - np.abs(zr)
+        out = {}
+        for g, params in {**probes.ATTRIBUTE_GROUPS, 'all': probes.IDENTITY_PARAMS}.items():
+            k = [probes.IDENTITY_PARAMS.index(p) for p in params]
+            out[f'attr_{g}'], out[f'attr_gt_{g}'], out[f'pull_{g}'] = err_r[:, k].mean(1), err_g[:, k].mean(1), pull[:, k].mean(1)
+        return out
 
     def _marks(self, names, r8, g8):
         clf = self.s.clf

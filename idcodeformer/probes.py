@@ -18,9 +18,10 @@ from .core import atomic_torch_save, img2tensor
 from .weights import load_strict
 
 # %% auto #0
-__all__ = ['IDENTITY_SCALARS', 'IDENTITY_COLOURS', 'IDENTITY_PARAMS', 'SmallFaceNet', 'AttrNetConfig', 'MarkClassifier',
-           'train_mark_classifier', 'save_attr_net', 'load_attr_net', 'LandmarkRegressor', 'train_landmark_regressor',
-           'render_attr_training_set', 'identity_params', 'ParamRegressor', 'train_param_regressor']
+__all__ = ['IDENTITY_SCALARS', 'IDENTITY_COLOURS', 'IDENTITY_PARAMS', 'ATTRIBUTE_GROUPS', 'SmallFaceNet', 'AttrNetConfig',
+           'MarkClassifier', 'train_mark_classifier', 'save_attr_net', 'load_attr_net', 'LandmarkRegressor',
+           'train_landmark_regressor', 'render_attr_training_set', 'identity_params', 'ParamRegressor',
+           'train_param_regressor']
 
 # %% ../nbs/08a_probes.ipynb #26e2d9d2
 class SmallFaceNet(nn.Module):
@@ -193,9 +194,19 @@ IDENTITY_PARAMS = IDENTITY_SCALARS + tuple(f'{c}.{ch}' for c in IDENTITY_COLOURS
 "The continuous SynthFaces identity parameters a `ParamRegressor` regresses (colours as <field>.r/.g/.b)."
 
 def identity_params(idn) -> np.ndarray:
-    "The `IDENTITY_PARAMS` of a `synthfaces.Identity` as a float64 vector."
-    return np.array([float(getattr(idn, f)) for f in IDENTITY_SCALARS] +
-                    [float(v) for c in IDENTITY_COLOURS for v in getattr(idn, c)], np.float64)
+    "The `IDENTITY_PARAMS` of a `synthfaces.Identity`, or of its dict in a manifest (`identity_params`), as a float64 vector."
+    get = idn.__getitem__ if isinstance(idn, dict) else lambda f: getattr(idn, f)
+    return np.array([float(get(f)) for f in IDENTITY_SCALARS] + [float(v) for c in IDENTITY_COLOURS for v in get(c)], np.float64)
+
+def _rgb(c): return tuple(f'{c}.{ch}' for ch in 'rgb')
+ATTRIBUTE_GROUPS = {
+    'face_shape': ('face_width', 'face_length', 'forehead_height', 'jaw', 'chin_taper', 'forehead', 'ear_size', 'neck_width'),
+    'skin': _rgb('skin') + ('blush',), 'iris': _rgb('iris'), 'eye_size': ('eye_size', 'eye_shape'),
+    'eye_spacing': ('eye_spacing', 'eye_tilt'),
+    'brows': ('brow_thickness', 'brow_arch', 'brow_slant', 'brow_gap') + _rgb('brow_colour'),
+    'nose': ('nose_length', 'nose_width'), 'mouth': ('mouth_width', 'mouth_height', 'lip_upper', 'lip_lower') + _rgb('lip_colour'),
+    'hair_colour': _rgb('hair_colour'), 'hair_style': ('hair_volume', 'hairline', 'hairline_drop', 'hair_part')}
+"The identity attributes whose drift the evaluator reports (metric 'attrs'): each a group of `IDENTITY_PARAMS`."
 
 # %% ../nbs/08a_probes.ipynb #07adad5e
 def _face_input(images, what: str) -> torch.Tensor:

@@ -15,12 +15,13 @@ from .report import format_ci
 from .study import CEILING, DONE, EVAL_RECORD, find_records
 
 # %% auto #0
-__all__ = ['MAIN_METRICS', 'MODELS', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER',
-           'MATCHED_AXES', 'metric_column', 'metric_header', 'summary_value', 'main_table', 'delta_table',
-           'recognizer_table', 'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
-           'mark_retention_table', 'plot_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
-           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain',
-           'matched_values', 'plot_frontier']
+__all__ = ['MAIN_METRICS', 'MODELS', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'DRIFT_MODELS', 'ABLATION_METRICS',
+           'STAGE_ORDER', 'REACH_ORDER', 'MATCHED_AXES', 'metric_column', 'metric_header', 'summary_value',
+           'main_table', 'delta_table', 'recognizer_table', 'tex_symbols', 'training_runs', 'training_table',
+           'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift', 'attribute_drift',
+           'plot_attribute_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid', 'plot_reach_stage',
+           'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain', 'matched_values',
+           'plot_frontier']
 
 # %% ../nbs/12b_results.ipynb #634e0545
 MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
@@ -218,6 +219,57 @@ def plot_drift(ret: pd.DataFrame, models=MODELS):
         ax.set_xscale('log'); ax.set_ylim(0, 1.05); ax.set_xlabel('mark prevalence'); ax.set_ylabel('retention'); ax.set_title(sev)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+# %% ../nbs/12b_results.ipynb #6f148d21
+DRIFT_MODELS = ('Input (LQ)', 'CodeFormer', 'ID-CodeFormer')
+
+def attribute_drift(evals: pd.DataFrame, w: float = 0.5, models=DRIFT_MODELS, a: str = 'ID-CodeFormer', b: str = 'CodeFormer',
+                    n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Per severity × attribute: each model's mean error and pull with 95% intervals at fidelity `w` (the LQ input as it
+    is), the GT reading's error, and `a` − `b` in pull (paired). Empty when the evaluations carry no `attrs` columns."""
+    from idcodeformer.evaluation import bootstrap_indices, bootstrap_mean, paired_compare
+    groups = [c[len('pull_'):] for c in evals.columns if c.startswith('pull_')]
+    rows = []
+    for sev in _sev(evals):
+        ev = evals[(evals.severity == sev) & (evals.w.isna() | np.isclose(evals.w.fillna(-1), w))]
+        frames = {m: ev[ev.label == m].sort_values('name') for m in models if (ev.label == m).any()}
+        if not frames or not groups: continue
+        ref = next(iter(frames.values()))
+        cl = _cluster(ref)
+        idx = bootstrap_indices(len(ref), n_boot, seed, None if cl is None else ref[cl].to_numpy())
+        pair = (paired_compare(frames[a], frames[b], [f'pull_{g}' for g in groups], n_boot=n_boot, seed=seed, labels=(a, b),
+                               cluster=_cluster(frames[a])).set_index('metric') if a in frames and b in frames else None)
+        for g in groups:
+            row = {'severity': sev, 'attribute': g, 'err_gt': float(ref[f'attr_gt_{g}'].mean())}
+            for m, f in frames.items():
+                for k in ('attr', 'pull'):
+                    s = bootstrap_mean(f[f'{k}_{g}'].to_numpy(np.float64), idx)
+                    row.update({f'{k}:{m}': s['mean'], f'{k}_lo:{m}': s['ci95'][0], f'{k}_hi:{m}': s['ci95'][1]})
+            if pair is not None:
+                x = pair.loc[f'pull_{g}']
+                row.update(d_pull=x['diff'], d_pull_lo=x['ci95_lo'], d_pull_hi=x['ci95_hi'])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+def plot_attribute_drift(drift: pd.DataFrame, models=DRIFT_MODELS):
+    "Pull towards the training mean per attribute (bars with 95% intervals), one panel per severity; legend below."
+    import matplotlib.pyplot as plt
+    sevs = _sev(drift)
+    fig, axes = plt.subplots(len(sevs), 1, figsize=(8, 2.6 * len(sevs)), squeeze=False)
+    for ax, sev in zip(axes[:, 0], sevs):
+        d = drift[(drift.severity == sev) & (drift.attribute != 'all')]
+        ms = [m for m in models if f'pull:{m}' in d]
+        x, width = np.arange(len(d)), 0.8 / max(len(ms), 1)
+        for k, m in enumerate(ms):
+            err = np.abs(d[[f'pull_lo:{m}', f'pull_hi:{m}']].to_numpy().T - d[f'pull:{m}'].to_numpy())
+            ax.bar(x + (k - (len(ms) - 1) / 2) * width, d[f'pull:{m}'], width, yerr=err, capsize=2, label=m)
+        ax.axhline(0, color='k', lw=0.8)
+        ax.set_xticks(x, [a.replace('_', ' ') for a in d.attribute], fontsize=7)
+        ax.set_ylabel('pull to the mean (SD)', fontsize=8); ax.set_title(f'{sev} inputs', fontsize=9)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.legend(handles, labels, loc='lower center', ncol=len(labels), fontsize=7, frameon=False)
     return fig
 
 # %% ../nbs/12b_results.ipynb #6a093210

@@ -41,7 +41,7 @@ class StudyPreset:
     judge_seed: int = 1                      # seed of the judge recognizer (the loss net uses seed 0)
     judge_lq_prob: float = 0.5               # the judge's degradation augmentation: share of iterations on LQ faces
     rec_pairs: int = 0                       # verification pairs per kind in the recognizers' own validation (0: training preset's)
-    metrics: tuple = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif')  # evaluator metrics
+    metrics: tuple = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif', 'attrs')  # evaluator metrics
     ablation_lambdas: tuple = (0.0, 0.1, 0.5, 1.0, 2.0)
     ablation_reaches: tuple = ('cft', 'transformer', 'encoder')
     ablation_stages: tuple = ('II', 'III', 'II+III')
@@ -56,7 +56,7 @@ class StudyPreset:
 
 STUDY_PRESETS = {
     'smoke': StudyPreset('smoke', 'smoke', iters={'recognizer': 4, 'I': 2, 'II': 2, 'III': 2},
-                         metrics=('psnr', 'ssim', 'lpips', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif'),   # FID's Inception: most of a smoke run
+                         metrics=('psnr', 'ssim', 'lpips', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif', 'attrs'),   # FID's Inception: most of a smoke run
                          test_identities=5, test_images_per_identity=3, test_size=32,
                          w_values=(0.0, 1.0), ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',),
                          ablation_stages=('III',), ablation_iters={'II': 2, 'III': 2}, n_samples=2, attr_images=48, attr_epochs=1),

@@ -31,7 +31,9 @@ def _demo_per_image(n=20, seed=0, ids_shift=0.0, psnr_shift=0.0, keep=0.5) -> pd
                          'lpips[random-vgg]': 0.3 + r.normal(0, 0.01, n), 'ids_loss': 0.6 + ids_shift + r.normal(0, 0.05, n),
                          'ids_judge': 0.5 + ids_shift + np.linspace(0, 0.1, n), 'deg_judge': 60 - 10 * ids_shift + r.normal(0, 2, n),
                          'ret_rare': np.where(np.arange(n) % 2, np.nan, keep), 'ret_mole': keep, 'ret_gt_mole': 0.9,
-                         'ret_scar': np.where(np.arange(n) % 3, np.nan, keep / 2), 'ret_gt_scar': 0.8})
+                         'ret_scar': np.where(np.arange(n) % 3, np.nan, keep / 2), 'ret_gt_scar': 0.8,
+                         **{f'{k}_{g}': v for g in ('iris', 'all') for k, v in (('attr', 0.6 - ids_shift), ('attr_gt', 0.4),
+                                                                                 ('pull', 0.2 - ids_shift + r.normal(0, 0.02, n)))}})
 
 DEMO_PREVALENCE = {'mole': 0.3, 'scar': 0.03}
 
