@@ -19,9 +19,10 @@ from ..weights import REGISTRY, ensure, load_checkpoint, load_strict
 # %% auto #0
 __all__ = ['CHANNEL_ORDERS', 'IR_UNITS', 'IRESNET_LAYERS', 'ARCFACE_TEMPLATE_112', 'CROPS', 'rgb_to_gray', 'IRConfig',
            'IRBackbone', 'IResNetConfig', 'IResNet', 'ResNetArcFace', 'ir_se', 'ir', 'ir_se_small', 'iresnet',
-           'iresnet_small', 'resnet_arcface', 'ArcFaceHead', 'CosFaceHead', 'arcface_template', 'aligned_to_arcface',
-           'affine_theta', 'arcface_crop', 'prepare_faces', 'load_pretrained', 'IdentityEmbedder', 'TorchEmbedder',
-           'OnnxEmbedder', 'buffalo_l_embedder']
+           'iresnet_small', 'resnet_arcface', 'MobileFaceNetConfig', 'MobileFaceNet', 'mobilefacenet_small',
+           'ArcFaceHead', 'CosFaceHead', 'arcface_template', 'aligned_to_arcface', 'affine_theta', 'arcface_crop',
+           'prepare_faces', 'load_pretrained', 'IdentityEmbedder', 'TorchEmbedder', 'OnnxEmbedder',
+           'buffalo_l_embedder']
 
 # %% ../../nbs/07_models.arcface.ipynb #a0ef4d9b
 CHANNEL_ORDERS = ('rgb', 'bgr')
@@ -247,6 +248,62 @@ def iresnet_small(input_size: int = 48, layers=(1, 1, 1, 1), widths=(16, 32, 64,
 def resnet_arcface(weights: str | Path | None = None, use_se: bool = False) -> ResNetArcFace:
     "GFPGAN's ResNetArcFace r18 (`arcface_resnet18.pth` layout: IRBlock, `use_se=False`)."
     return _build(lambda: ResNetArcFace((2, 2, 2, 2), use_se), weights)
+
+# %% ../../nbs/07_models.arcface.ipynb #00e9817f
+class _ConvBN(nn.Sequential):
+    "k×k conv (grouped for depthwise), BatchNorm, PReLU unless linear."
+    def __init__(self, cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, act: bool = True, pad: int | None = None):
+        super().__init__(nn.Conv2d(cin, cout, k, stride, k // 2 if pad is None else pad, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), *([nn.PReLU(cout)] if act else []))
+
+class _Bottleneck(nn.Module):
+    "MobileFaceNet's inverted residual: 1×1 expand ×t, 3×3 depthwise at `stride`, linear 1×1 projection."
+    def __init__(self, cin: int, cout: int, stride: int, t: int):
+        super().__init__()
+        self.body = nn.Sequential(_ConvBN(cin, cin * t), _ConvBN(cin * t, cin * t, 3, stride, groups=cin * t),
+                                  _ConvBN(cin * t, cout, act=False))
+        self.residual = stride == 1 and cin == cout
+    def forward(self, x): return x + self.body(x) if self.residual else self.body(x)
+
+@dataclass(frozen=True)
+class MobileFaceNetConfig:
+    "MobileFaceNet; defaults are the published network (112 px, 128-d embedding)."
+    input_size: int = 112                       # divisible by 16
+    stem: int = 64
+    stages: tuple = ((2, 64, 5, 2), (4, 128, 1, 2), (2, 128, 6, 1), (4, 128, 1, 2), (2, 128, 2, 1))   # (t, channels, n, stride)
+    head: int = 512                             # the 1×1 conv before the GDC
+    emb_dim: int = 128
+    channels: str = 'rgb'
+
+    def __post_init__(self):
+        if self.input_size % 16: raise ValueError(f'MobileFaceNetConfig.input_size must be divisible by 16, got {self.input_size}')
+        _check_channels(self.channels)
+
+class MobileFaceNet(nn.Module):
+    "RGB [-1, 1] N×3×S×S → raw (unnormalised) N×emb_dim; the GDC's kernel covers the last map (S/16)."
+    in_chans, normalized_output = 3, False
+    def __init__(self, cfg: MobileFaceNetConfig = MobileFaceNetConfig()):
+        super().__init__()
+        self.cfg, self.input_size, self.channels = cfg, cfg.input_size, cfg.channels
+        layers, cin = [_ConvBN(3, cfg.stem, 3, 2), _ConvBN(cfg.stem, cfg.stem, 3, 1, groups=cfg.stem)], cfg.stem
+        for t, c, n, s in cfg.stages:
+            layers += [_Bottleneck(cin if i == 0 else c, c, s if i == 0 else 1, t) for i in range(n)]
+            cin = c
+        side = cfg.input_size // 2 ** (1 + sum(s == 2 for *_, s in cfg.stages))
+        self.body = nn.Sequential(*layers, _ConvBN(cin, cfg.head))
+        self.gdc = _ConvBN(cfg.head, cfg.head, side, groups=cfg.head, act=False, pad=0)   # global depthwise conv → 1×1
+        self.embed = nn.Sequential(nn.Conv2d(cfg.head, cfg.emb_dim, 1, bias=False), nn.BatchNorm2d(cfg.emb_dim))
+
+    def forward(self, x):
+        _check_input(x, 3, self.input_size, type(self).__name__)
+        if self.channels == 'bgr': x = x.flip(1)
+        return self.embed(self.gdc(self.body(x))).flatten(1)
+
+def mobilefacenet_small(input_size: int = 48, stem: int = 16, stages=((2, 16, 1, 2), (4, 32, 1, 2), (2, 32, 2, 1), (4, 64, 1, 2),
+                        (2, 64, 1, 1)), head: int = 128, emb_dim: int = 512, **overrides) -> MobileFaceNet:
+    "A reduced MobileFaceNet for CPU experiments: the judge of another family than the IR-SE loss network."
+    return MobileFaceNet(MobileFaceNetConfig(input_size=input_size, stem=stem, stages=tuple(map(tuple, stages)), head=head,
+                                             emb_dim=emb_dim, **overrides))
 
 # %% ../../nbs/07_models.arcface.ipynb #3be0e6c9
 class _MarginHead(nn.Module):
