@@ -24,7 +24,8 @@ from .synthfaces import MARKS, identity_indices, sample_identity, synth_face
 __all__ = ['BadImageWarning', 'load_face', 'scan_images', 'resolve_degradation', 'make_pair', 'AlignedFaceFolder',
            'identity_name', 'image_name', 'SynthFacesDataset', 'match_pairs', 'PairedFaceFolder', 'ArraySource',
            'FolderSource', 'SynthSource', 'epoch_permutation', 'IterationBatches', 'Pair', 'make_verification_pairs',
-           'write_pairs', 'read_pairs', 'pair_files', 'build_synth_test', 'build_celeba_test', 'cli_main']
+           'write_pairs', 'read_pairs', 'pair_files', 'stratified_identities', 'build_synth_test', 'build_celeba_test',
+           'cli_main']
 
 # %% ../nbs/04_data.ipynb #2d217516
 class BadImageWarning(UserWarning):
@@ -370,14 +371,33 @@ def _jsonable(x):
     if hasattr(x, 'to_dict'): return _jsonable(x.to_dict())
     return x
 
+# %% ../nbs/04_data.ipynb #d28bf3dd
+def stratified_identities(seed: int, n_identities: int, min_carriers: int, split: str = 'test', limit: int = 20_000) -> list[int]:
+    "`n_identities` indices of `split`, in split order, in which every mark has at least `min_carriers` carrier identities."
+    need, chosen = {m: min_carriers for m in MARKS}, []
+    for k in identity_indices(split, limit):
+        if all(v <= 0 for v in need.values()): break
+        marks = [m for m, on in sample_identity(seed, k).marks.items() if on]
+        if any(need[m] > 0 for m in marks):
+            chosen.append(int(k))
+            for m in marks: need[m] -= 1
+    short = {m: min_carriers - v for m, v in need.items() if v > 0}
+    if short: raise ValueError(f'the first {limit} {split} identities hold too few carriers of {short} (carriers found) for min_carriers={min_carriers}')
+    if len(chosen) > n_identities:
+        raise ValueError(f'{min_carriers} carriers of every mark take {len(chosen)} identities; n_identities={n_identities} is too few')
+    taken = set(chosen)
+    rest = (int(k) for k in identity_indices(split, limit) if int(k) not in taken)
+    return sorted(chosen + [next(rest) for _ in range(n_identities - len(chosen))])
+
 # %% ../nbs/04_data.ipynb #29f27d89
 def build_synth_test(out_dir, n_identities: int = 100, images_per_identity: int = 5, size: int = 64, seed: int = 0,
-                     severities: tuple[str, ...] = ('mild', 'severe'), n_pairs: int | None = None) -> Path:
-    "Write Synth-Test (hq/, one LQ folder per severity, manifest.json/.csv, pairs.txt) to `out_dir`; returns the manifest path."
+                     severities: tuple[str, ...] = ('mild', 'severe'), n_pairs: int | None = None, min_carriers: int = 0) -> Path:
+    """Write Synth-Test (hq/, one LQ folder per severity, manifest.json/.csv, pairs.txt) to `out_dir`; returns the manifest path.
+    `min_carriers` > 0: identities chosen by `stratified_identities` (every mark on at least that many of them)."""
     if images_per_identity < 2: raise ValueError(f'images_per_identity must be >= 2 for same-identity pairs, got {images_per_identity}')
     out = _fresh_dir(out_dir)
     cfgs = {s: preset_for_size(SYNTH_SEVERITIES.get(s, s), size) for s in severities}
-    ids = [int(k) for k in identity_indices('test', n_identities)]
+    ids = stratified_identities(seed, n_identities, min_carriers) if min_carriers else [int(k) for k in identity_indices('test', n_identities)]
     records = []
     for k in ids:
         identity = sample_identity(seed, k)
@@ -403,6 +423,7 @@ def build_synth_test(out_dir, n_identities: int = 100, images_per_identity: int 
     return _write_manifest(out, {
         'kind': 'synth-test', 'seed': seed, 'size': size, 'split': 'test', 'n_identities': n_identities,
         'images_per_identity': images_per_identity, 'identity_indices': ids, 'mark_prevalence': dict(MARKS),
+        'selection': {'min_carriers': min_carriers, 'carriers': {m: sum(sample_identity(seed, k).marks[m] for k in ids) for m in MARKS}},
         'severities': list(severities), 'degradations': {s: c.to_dict() for s, c in cfgs.items()},
         'renderer_sha1': _renderer_hash(), 'pairs': {'file': 'pairs.txt', 'same': len(pairs) // 2, 'different': len(pairs) // 2},
         'images': records})
@@ -436,6 +457,7 @@ def cli_main(argv: list[str] | None = None) -> int:
     st.add_argument('--images-per-identity', type=int, default=5)
     st.add_argument('--size', type=int, default=64, help='face size in pixels')
     st.add_argument('--seed', type=int, default=0, help='SynthFaces world seed (the training set\'s) and degradation seed')
+    st.add_argument('--min-carriers', type=int, default=0, help='choose identities so that every mark has at least this many carriers')
     ct = sub.add_parser('celeba-test', help='CelebA-Test: aligned CelebA-HQ faces degraded once (stage II) at a fixed seed')
     ct.add_argument('src', type=Path, help='folder of aligned CelebA-HQ faces')
     ct.add_argument('out', type=Path, help='output folder (new or empty)')
@@ -445,7 +467,8 @@ def cli_main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     try:
         if a.cmd == 'synth-test':
-            m = build_synth_test(a.out, n_identities=a.n_identities, images_per_identity=a.images_per_identity, size=a.size, seed=a.seed)
+            m = build_synth_test(a.out, n_identities=a.n_identities, images_per_identity=a.images_per_identity, size=a.size, seed=a.seed,
+                                 min_carriers=a.min_carriers)
         else:
             m = build_celeba_test(a.src, a.out, seed=a.seed, size=a.size, limit=a.limit)
     except (ImageError, FileExistsError, FileNotFoundError, ValueError) as e:

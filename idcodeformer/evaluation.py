@@ -30,7 +30,7 @@ __all__ = ['METRICS', 'HIGHER_IS_BETTER', 'PROTOCOLS', 'Protocol', 'get_protocol
 METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif', 'dlib', 'attrs')
 HIGHER_IS_BETTER = {'psnr': True, 'ssim': True, 'lpips': False, 'fid': False, 'fd': False, 'ids': True, 'deg': False,
                     'deg_vqfr': False, 'lmd': False, 'ret': True, 'verif': True, 'dist': False,
-                    'attr': False, 'pull': False}
+                    'attr': False, 'pull': False, 'fp': False, 'retrel': True}
 
 @dataclass(frozen=True)
 class Protocol:
@@ -443,8 +443,13 @@ class _Pass:
         prev = prev if all(m in prev for m in clf.marks) else None
         if self.s.manifest is not None:
             carried = np.array([[bool(rec[m]) for m in clf.marks] for rec in self._truth(names, 'marks')])
+            nan = np.full(carried.shape, np.nan)
+            found = carried & det_g                                   # carriers whose GT face the detector finds
+            extra = {**{f'fp_{m}': v for m, v in zip(clf.marks, np.where(~carried, det_r, nan).T)},        # false positives
+                     **{f'fp_gt_{m}': v for m, v in zip(clf.marks, np.where(~carried, det_g, nan).T)},
+                     **{f'retrel_{m}': v for m, v in zip(clf.marks, np.where(found, det_r, nan).T)}}  # kept, of what GT shows
             return {**M.mark_retention(carried, det_r, clf.marks, prev),
-                    **M.mark_retention(carried, det_g, clf.marks, prev, prefix='ret_gt')}
+                    **M.mark_retention(carried, det_g, clf.marks, prev, prefix='ret_gt'), **extra}
         return M.mark_retention(det_g, det_r, clf.marks, prev)   # no ground truth: the classifier on the GT decides
 
     def table(self) -> pd.DataFrame:
