@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 _API = {                      # name → module that defines it
     'CodeFormer': 'models.codeformer', 'CodeFormerConfig': 'models.codeformer', 'VQAutoEncoder': 'models.vqgan',
-    'VQGANConfig': 'models.vqgan', 'TrainConfig': 'training', 'train': 'training', 'train_pipeline': 'training',
+    'VQGANConfig': 'models.vqgan', 'TrainConfig': 'config', 'train': 'training', 'train_pipeline': 'training',
     'evaluate': 'evaluation', 'get_protocol': 'evaluation', 'load_embedder': 'evaluation',
     'FaceRestorer': 'restore', 'load_restorer': 'restore', 'Explorer': 'explorer', 'make_detector': 'faces', 'DlibJudge': 'faces',
     'synth_face': 'synthfaces', 'sample_identity': 'synthfaces', 'render_face': 'synthfaces',

@@ -371,7 +371,7 @@ def _jsonable(x):
     if hasattr(x, 'to_dict'): return _jsonable(x.to_dict())
     return x
 
-# %% ../nbs/04_data.ipynb #d28bf3dd
+# %% ../nbs/04_data.ipynb #8061d5f5
 def stratified_identities(seed: int, n_identities: int, min_carriers: int, split: str = 'test', limit: int = 20_000) -> list[int]:
     "`n_identities` indices of `split`, in split order, in which every mark has at least `min_carriers` carrier identities."
     need, chosen = {m: min_carriers for m in MARKS}, []

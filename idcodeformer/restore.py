@@ -94,7 +94,7 @@ def _model_config(obj) -> dict | None:
 
 def _model_from_config(cfg: dict, path) -> CodeFormer:
     "Build the CodeFormer a checkpoint's config describes: a training `TrainConfig` dict or a `CodeFormerConfig` dict."
-    if 'model_preset' in cfg:       # training.TrainConfig: same construction as training.make_codeformer (the
+    if 'model_preset' in cfg:       # training.TrainConfig: same construction as networks.make_codeformer (the
         stage = cfg.get('stage')     # gradient switches it sets change only the backward pass, not the outputs)
         if stage not in ('II', 'III'):
             raise WeightsError(f'{path}: a stage-{stage} checkpoint, not a restoration model (expected a stage II or III model.pt)')

@@ -192,15 +192,22 @@ def plot_tradeoff(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'
 
 # %% ../nbs/12b_results.ipynb #fc449521
 def mark_retention_table(evals: pd.DataFrame, prevalence: dict, w: float | None = 0.5, models=MODELS) -> pd.DataFrame:
-    "Retention rate per mark and model × severity at fidelity `w` (only the evaluations labelled `models`), plus the classifier's hit rate on the GT."
+    """Retention rate per mark and model × severity at fidelity `w` (only the evaluations labelled `models`), plus the
+    classifier's hit rate on the GT; where the records have them, carrier identities, the false-positive rate on
+    non-carriers (restored and GT) and the retention among carriers the classifier finds on the GT."""
     rows = []
     for (label, sev), g in evals[evals.label.isin(list(models))].groupby(['label', 'severity']):
         if not g.w.isna().all(): g = g[np.isclose(g.w, w)] if w is not None else g
         if g.empty: continue
         for m, p in prevalence.items():
             c = f'ret_{m}'
-            if c in g: rows.append({'mark': m, 'prevalence': p, 'label': label, 'severity': sev, 'retention': g[c].mean(),
-                                    'n_carriers': int(g[c].notna().sum()), 'ceiling': g.get(f'ret_gt_{m}', pd.Series(dtype=float)).mean()})
+            if c not in g: continue
+            row = {'mark': m, 'prevalence': p, 'label': label, 'severity': sev, 'retention': g[c].mean(),
+                   'n_carriers': int(g[c].notna().sum()), 'ceiling': g.get(f'ret_gt_{m}', pd.Series(dtype=float)).mean()}
+            if 'identity' in g: row['n_carrier_identities'] = int(g.loc[g[c].notna(), 'identity'].nunique())
+            for k, col in (('fp_rate', f'fp_{m}'), ('fp_rate_gt', f'fp_gt_{m}'), ('retention_rel', f'retrel_{m}')):
+                if col in g: row[k] = g[col].mean()
+            rows.append(row)
     return pd.DataFrame(rows)
 
 def plot_drift(ret: pd.DataFrame, models=MODELS):
@@ -221,7 +228,7 @@ def plot_drift(ret: pd.DataFrame, models=MODELS):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/12b_results.ipynb #6f148d21
+# %% ../nbs/12b_results.ipynb #5f869e94
 DRIFT_MODELS = ('Input (LQ)', 'CodeFormer', 'ID-CodeFormer')
 
 def attribute_drift(evals: pd.DataFrame, w: float = 0.5, models=DRIFT_MODELS, a: str = 'ID-CodeFormer', b: str = 'CodeFormer',

@@ -32,6 +32,7 @@ class StudyPreset:
     iters: dict = field(default_factory=dict)  # stage → iterations of the main runs (missing/0: training preset's)
     test_identities: int = 100               # Synth-Test identities
     test_images_per_identity: int = 5        # images per identity (≥ 2: verification pairs)
+    test_min_carriers: int = 0               # Synth-Test identities chosen so that every mark has this many carriers (0: the first ones)
     test_size: int = 64                      # face side in pixels
     test_pairs: int = 0                      # verification pairs (0: the builder's default)
     severities: tuple = ('mild', 'severe')   # Synth-Test LQ sets
@@ -246,16 +247,19 @@ def sample_names(manifest: dict, k: int) -> list[str]:
 
 # %% ../nbs/12a_study.ipynb #c7040cef
 def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size: int, seed: int = 0, n_pairs: int = 0,
-                     attr_images: int = 2000, attr_epochs: int = 8) -> dict:
+                     attr_images: int = 2000, attr_epochs: int = 8, min_carriers: int = 0) -> dict:
     "Build Synth-Test in `test_set` (unless it is there with the same settings) and its instruments; returns their paths."
     from idcodeformer.data import build_synth_test
     from idcodeformer import probes as P
     ts = Path(test_set); man = ts/'manifest.json'
-    want = {'n_identities': n_identities, 'images_per_identity': images_per_identity, 'size': size, 'seed': seed}
+    want = {'n_identities': n_identities, 'images_per_identity': images_per_identity, 'size': size, 'seed': seed,
+            'min_carriers': min_carriers}
     if man.is_file():
-        got = {k: json.loads(man.read_text()).get(k) for k in want}
+        m = json.loads(man.read_text())
+        got = {**{k: m.get(k) for k in want}, 'min_carriers': m.get('selection', {}).get('min_carriers', 0)}
         if got != want: raise ValueError(f'{ts} holds a Synth-Test built with {got}, not {want}: delete it or choose another folder')
-    else: build_synth_test(ts, n_identities, images_per_identity, size=size, seed=seed, n_pairs=n_pairs or None)
+    else: build_synth_test(ts, n_identities, images_per_identity, size=size, seed=seed, n_pairs=n_pairs or None,
+                           min_carriers=min_carriers)
     inst = ts/'instruments'
     paths = {'manifest': man, 'marks': inst/'marks.pt', 'landmarks': inst/'landmarks.pt', 'features': inst/'features.pt'}
     if not all(paths[k].is_file() for k in ('marks', 'landmarks', 'features')):
@@ -393,6 +397,7 @@ def study_plan(p: StudyPreset, runs, results) -> list[Step]:
     steps = [
         Step('synth-test', 'evaluate', {'checkpoint': 'none', 'test_set': str(ts), 'out_dir': str(runs/'synth-test'),
                                         'n_identities': p.test_identities, 'images_per_identity': p.test_images_per_identity,
+                                        'min_carriers': p.test_min_carriers,
                                         'size': p.test_size, 'n_pairs': p.test_pairs, 'attr_images': p.attr_images,
                                         'attr_epochs': p.attr_epochs}),
         _train(p, runs, 'rec-loss', 'recognizer', rec_arch='ir_se_small', seed=0, **rec),
@@ -627,7 +632,8 @@ def project_dir(p) -> Path:
 
 def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str | None = None, severities=('mild', 'severe'),
                   w_values=(0.0, 0.5, 1.0), loss_net: str = '', judge_net: str = '', protocol: str = 'synth-v1',
-                  metrics=None, n_samples: int = 6, n_identities: int = 100, images_per_identity: int = 5, size: int = 64,
+                  metrics=None, n_samples: int = 6, n_identities: int = 100, images_per_identity: int = 5, min_carriers: int = 0,
+                  size: int = 64,
                   seed: int = 0, n_pairs: int | None = None, attr_images: int = 2000, attr_epochs: int = 8, batch_size: int = 16,
                   n_boot: int = 1000, device: str = 'cpu', extra: dict | None = None) -> dict:
     "What `nbs/evaluate.ipynb` does: `checkpoint='none'` builds the test set and its instruments; otherwise `evaluate_checkpoint`."
@@ -636,7 +642,7 @@ def evaluate_step(checkpoint: str, test_set: str, out_dir: str, label: str | Non
     loss_net, judge_net = (str(project_dir(p)) if p else '' for p in (loss_net, judge_net))
     if checkpoint not in ('none', 'lq'): checkpoint = str(project_dir(checkpoint))
     if checkpoint == 'none':
-        paths = prepare_test_set(test_set, n_identities, images_per_identity, size, seed, n_pairs, attr_images, attr_epochs)
+        paths = prepare_test_set(test_set, n_identities, images_per_identity, size, seed, n_pairs, attr_images, attr_epochs, min_carriers)
         rec = {'test_set': str(test_set), **{k: str(v) for k, v in paths.items()}}
         atomic_write_json(Path(out_dir)/'test_set.json', rec)
         return rec

@@ -249,7 +249,7 @@ def resnet_arcface(weights: str | Path | None = None, use_se: bool = False) -> R
     "GFPGAN's ResNetArcFace r18 (`arcface_resnet18.pth` layout: IRBlock, `use_se=False`)."
     return _build(lambda: ResNetArcFace((2, 2, 2, 2), use_se), weights)
 
-# %% ../../nbs/07_models.arcface.ipynb #00e9817f
+# %% ../../nbs/07_models.arcface.ipynb #7ef43a40
 class _ConvBN(nn.Sequential):
     "k×k conv (grouped for depthwise), BatchNorm, PReLU unless linear."
     def __init__(self, cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, act: bool = True, pad: int | None = None):
