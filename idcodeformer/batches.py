@@ -22,7 +22,8 @@ def make_source(cfg: TrainConfig, split: str = 'train'):
     "The face source of `cfg` for `split` ('train' or 'val')."
     if cfg.data == 'synthfaces':
         n_ids, per_id = (cfg.n_identities, cfg.images_per_identity) if split == 'train' else (cfg.n_val, 1)
-        return SynthSource(n_ids, per_id, cfg.img_size, cfg.seed, split=split, cache_dir=cfg.cache_dir)
+        return SynthSource(n_ids, per_id, cfg.img_size, cfg.seed, split=split, cache_dir=cfg.cache_dir,
+                           identity_offset=cfg.identity_offset if split == 'train' else 0)
     root = cfg.data_root if split == 'train' else (cfg.val_root or cfg.data_root)
     if not root: raise ValueError(f"data='folder' needs data_root (a folder of aligned {cfg.img_size}px faces), got ''")
     path = Path(root) if Path(root).is_absolute() else ROOT / root

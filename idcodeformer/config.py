@@ -34,6 +34,7 @@ class TrainConfig:
     cache_dir: str = 'data/cache'        # SynthFaces render cache ('' → none; relative paths are under the project root)
     img_size: int = 512                  # face side in pixels
     n_identities: int = 2000             # SynthFaces: training identities
+    identity_offset: int = 0             # SynthFaces: they are the train split's [offset, offset + n_identities)
     images_per_identity: int = 1         # SynthFaces: renders per identity (nuisance varies)
     hflip: bool = True                   # random horizontal flip
     deg_main: str = 'stage2'             # degradation preset of stage II and of stage III's large iterations
@@ -78,7 +79,7 @@ class TrainConfig:
     w_late: float = 1.3                  # w of the small iterations after the first phase (upstream 1.3)
     mix_every: int = 15                  # upstream's last phase: every n-th iteration is small, the rest large code-only; mixed, mixed_random: every n-th is large
     # --- recognizer
-    rec_arch: str = 'ir_se_small'        # ir_se_small | iresnet_small | ir_se | iresnet
+    rec_arch: str = 'ir_se_small'        # ir_se_small | iresnet_small | mobilefacenet_small | ir_se | iresnet
     rec_head: str = 'arcface'            # arcface | cosface
     rec_margin: float = 0.5              # additive angular (arcface) or cosine (cosface) margin
     rec_scale: float = 32.0              # logit scale s

@@ -119,12 +119,13 @@ def _renderer_hash() -> str: return hashlib.sha1(Path(synthfaces.__file__).read_
 class SynthFacesDataset(Dataset, _Epoch):
     "SynthFaces training identities; items {'lq', 'gt', 'identity', 'identity_index', 'marks', 'name'}."
     def __init__(self, n_identities: int, images_per_identity: int, size: int = 64, seed: int = 0,
-                 degradation='stage2', hflip: bool = True, split: str = 'train', cache_dir=None):
+                 degradation='stage2', hflip: bool = True, split: str = 'train', cache_dir=None, identity_offset: int = 0):
         if n_identities < 1 or images_per_identity < 1:
             raise ValueError(f'need n_identities >= 1 and images_per_identity >= 1, got {n_identities}, {images_per_identity}')
         self.n_ids, self.per_id, self.size, self.seed, self.hflip, self.split = n_identities, images_per_identity, size, seed, hflip, split
         self.cfg = resolve_degradation(degradation, size)
-        self.identity_indices = list(identity_indices(split, n_identities))
+        if identity_offset < 0: raise ValueError(f'identity_offset must be >= 0, got {identity_offset}')
+        self.identity_indices = list(identity_indices(split, identity_offset + n_identities))[identity_offset:]   # [offset, offset + n)
         self.mark_names = list(MARKS)
         self.marks = torch.tensor([[float(sample_identity(seed, k).marks[m]) for m in self.mark_names]
                                    for k in self.identity_indices])          # n_identities × n_marks
@@ -216,10 +217,11 @@ class FolderSource:
 
 class SynthSource:
     "A face source over SynthFaces renders (`data.SynthFacesDataset`, disk-cached under `cache_dir`, memoised); label = identity number."
-    def __init__(self, n_identities: int, images_per_identity: int, size: int, seed: int, split: str = 'train', cache_dir: str = ''):
+    def __init__(self, n_identities: int, images_per_identity: int, size: int, seed: int, split: str = 'train', cache_dir: str = '',
+                 identity_offset: int = 0):
         cache = None if not cache_dir else Path(cache_dir) if Path(cache_dir).is_absolute() else ROOT / cache_dir
         self.ds = SynthFacesDataset(n_identities, images_per_identity, size=size, seed=seed, degradation=None,
-                                    hflip=False, split=split, cache_dir=cache)
+                                    hflip=False, split=split, cache_dir=cache, identity_offset=identity_offset)
         self._memo = {}
     def __len__(self): return len(self.ds)
     def image(self, i: int) -> np.ndarray:

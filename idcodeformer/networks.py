@@ -65,6 +65,7 @@ def make_recognizer(cfg: TrainConfig) -> nn.Module:
     "The recognizer backbone of a `stage=recognizer` config."
     small = dict(input_size=cfg.rec_input, emb_dim=cfg.rec_emb_dim)
     builders = {'ir_se_small': lambda: arcface.ir_se_small(**small), 'iresnet_small': lambda: arcface.iresnet_small(**small),
+                'mobilefacenet_small': lambda: arcface.mobilefacenet_small(**small),
                 'ir_se': lambda: arcface.ir_se(50, **small), 'iresnet': lambda: arcface.iresnet(50, **small)}
     if cfg.rec_arch not in builders: raise ValueError(f'rec_arch: expected one of {sorted(builders)}, got {cfg.rec_arch!r}')
     return builders[cfg.rec_arch]()
