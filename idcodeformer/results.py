@@ -15,13 +15,13 @@ from .report import format_ci
 from .study import CEILING, DONE, EVAL_RECORD, find_records
 
 # %% auto #0
-__all__ = ['MAIN_METRICS', 'MODELS', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'DRIFT_MODELS', 'ABLATION_METRICS',
-           'STAGE_ORDER', 'REACH_ORDER', 'MATCHED_AXES', 'metric_column', 'metric_header', 'summary_value',
-           'main_table', 'delta_table', 'recognizer_table', 'tex_symbols', 'training_runs', 'training_table',
-           'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift', 'attribute_drift',
-           'plot_attribute_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid', 'plot_reach_stage',
-           'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain', 'matched_values',
-           'plot_frontier']
+__all__ = ['MAIN_METRICS', 'MODELS', 'ARCH_NAMES', 'HEAD_NAMES', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'DRIFT_MODELS',
+           'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER', 'MATCHED_AXES', 'metric_column', 'metric_header',
+           'summary_value', 'main_table', 'delta_table', 'recognizer_table', 'recognizer_names', 'tex_symbols',
+           'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift',
+           'attribute_drift', 'plot_attribute_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
+           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain',
+           'matched_values', 'plot_frontier']
 
 # %% ../nbs/12b_results.ipynb #634e0545
 MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
@@ -109,6 +109,22 @@ def recognizer_table(summaries: pd.DataFrame, lq_label: str = 'Input (LQ)', nets
         for _, r in s.sort_values('severity').iterrows(): row[f'LQ {r.severity}'] = acc(r, f'verif_{role}')
         rows.append(row)
     return pd.DataFrame(rows)
+
+# %% ../nbs/12b_results.ipynb #26e15583
+ARCH_NAMES = {'ir_se_small': 'IR-SE', 'ir_se': 'IR-SE50', 'iresnet_small': 'IResNet', 'iresnet': 'IResNet50',
+              'mobilefacenet_small': 'MobileFaceNet'}
+HEAD_NAMES = {'arcface': 'ArcFace', 'cosface': 'CosFace'}
+
+def recognizer_names(root) -> dict[str, str]:
+    "'loss' / 'judge' → family, head, seed and training identities, from the recognizers' recorded configs (absent: left out)."
+    out = {}
+    for role, run in (('loss', 'rec-loss'), ('judge', 'rec-judge')):
+        p = Path(root)/run/'config.json'
+        if not p.is_file(): continue
+        c = json.loads(p.read_text()); off = c.get('identity_offset') or 0
+        out[role] = (f"{ARCH_NAMES.get(c['rec_arch'], c['rec_arch'])} + {HEAD_NAMES.get(c['rec_head'], c['rec_head'])}, "
+                     f"seed {c['seed']}, identities {off}–{off + c['n_identities'] - 1}")
+    return out
 
 # %% ../nbs/12b_results.ipynb #067d7577
 TEX_SYMBOLS = {'Δ': r'$\Delta$', 'λ': r'$\lambda$', '−': r'$-$', '≥': r'$\geq$', '≤': r'$\leq$'}

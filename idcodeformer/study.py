@@ -40,6 +40,9 @@ class StudyPreset:
     lambda_ids: float = 1.0                  # ID-CodeFormer's identity-loss weight
     id_reach: str = 'transformer'            # what L_ids trains in ID-CodeFormer
     judge_seed: int = 1                      # seed of the judge recognizer (the loss net uses seed 0)
+    judge_arch: str = 'mobilefacenet_small'  # the judge's family: not the loss net's IR-SE (nor IResNet, IR-SE without SE)
+    judge_head: str = 'cosface'              # ... and its margin head (the loss net: arcface)
+    judge_disjoint: bool = True              # the judge trains on identities after the loss net's (none in common)
     judge_lq_prob: float = 0.5               # the judge's degradation augmentation: share of iterations on LQ faces
     rec_pairs: int = 0                       # verification pairs per kind in the recognizers' own validation (0: training preset's)
     metrics: tuple = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'lmd', 'marks', 'verif', 'attrs')  # evaluator metrics
@@ -388,6 +391,11 @@ ABLATION_NEEDS = ('synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II')
 "The main-chain steps whose outputs the ablation's fine-tunes and evaluations read."
 
 # %% ../nbs/12a_study.ipynb #738367fb
+def _loss_net_identities(p: StudyPreset) -> int:
+    "How many training identities the loss recognizer sees (the judge's start when they are disjoint)."
+    from idcodeformer.config import TrainConfig
+    return TrainConfig.from_preset(p.train_preset, 'recognizer').n_identities
+
 def study_plan(p: StudyPreset, runs, results) -> list[Step]:
     "The main chain of the study: every step with its parameters and needs (`runs`: the preset's runs folder)."
     runs = Path(runs); m = lambda name: str(runs/name/'model.pt')
@@ -401,7 +409,8 @@ def study_plan(p: StudyPreset, runs, results) -> list[Step]:
                                         'size': p.test_size, 'n_pairs': p.test_pairs, 'attr_images': p.attr_images,
                                         'attr_epochs': p.attr_epochs}),
         _train(p, runs, 'rec-loss', 'recognizer', rec_arch='ir_se_small', seed=0, **rec),
-        _train(p, runs, 'rec-judge', 'recognizer', rec_arch='iresnet_small', seed=p.judge_seed, rec_lq_prob=p.judge_lq_prob, **rec),
+        _train(p, runs, 'rec-judge', 'recognizer', rec_arch=p.judge_arch, rec_head=p.judge_head, seed=p.judge_seed,
+               rec_lq_prob=p.judge_lq_prob, identity_offset=_loss_net_identities(p) if p.judge_disjoint else 0, **rec),
         _train(p, runs, 'stage1', 'I'),
         _train(p, runs, 'base-II', 'II', ('stage1',), vqgan_ckpt=m('stage1')),
         _train(p, runs, 'base-III', 'III', ('stage1', 'base-II'), vqgan_ckpt=m('stage1'), init=m('base-II')),
