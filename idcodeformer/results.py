@@ -17,11 +17,11 @@ from .study import CEILING, DONE, EVAL_RECORD, find_records
 # %% auto #0
 __all__ = ['MAIN_METRICS', 'MODELS', 'ARCH_NAMES', 'HEAD_NAMES', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'DRIFT_MODELS',
            'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER', 'MATCHED_AXES', 'metric_column', 'metric_header',
-           'summary_value', 'main_table', 'delta_table', 'recognizer_table', 'recognizer_names', 'tex_symbols',
-           'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift',
-           'attribute_drift', 'plot_attribute_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
-           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain',
-           'matched_values', 'plot_frontier']
+           'summary_value', 'main_table', 'delta_table', 'recognizer_table', 'recognizer_names', 'recognizer_agreement',
+           'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
+           'mark_retention_table', 'plot_drift', 'attribute_drift', 'plot_attribute_drift', 'ablation_cells',
+           'plot_lambda_sweep', 'reach_stage_grid', 'plot_reach_stage', 'eval_folders', 'plot_qualitative',
+           'number_values', 'target_values', 'matched_gain', 'matched_values', 'plot_frontier']
 
 # %% ../nbs/12b_results.ipynb #634e0545
 MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
@@ -110,7 +110,7 @@ def recognizer_table(summaries: pd.DataFrame, lq_label: str = 'Input (LQ)', nets
         rows.append(row)
     return pd.DataFrame(rows)
 
-# %% ../nbs/12b_results.ipynb #26e15583
+# %% ../nbs/12b_results.ipynb #57b4e667
 ARCH_NAMES = {'ir_se_small': 'IR-SE', 'ir_se': 'IR-SE50', 'iresnet_small': 'IResNet', 'iresnet': 'IResNet50',
               'mobilefacenet_small': 'MobileFaceNet'}
 HEAD_NAMES = {'arcface': 'ArcFace', 'cosface': 'CosFace'}
@@ -124,6 +124,23 @@ def recognizer_names(root) -> dict[str, str]:
         c = json.loads(p.read_text()); off = c.get('identity_offset') or 0
         out[role] = (f"{ARCH_NAMES.get(c['rec_arch'], c['rec_arch'])} + {HEAD_NAMES.get(c['rec_head'], c['rec_head'])}, "
                      f"seed {c['seed']}, identities {off}–{off + c['n_identities'] - 1}")
+    return out
+
+# %% ../nbs/12b_results.ipynb #ac3bd439
+def recognizer_agreement(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', w: float = 0.5) -> dict[str, str]:
+    """How much the judge agrees with the loss network, per severity: the Pearson correlation of their per-image IDS over
+    every restored image of `a` and `b` (`ids_corr_<severity>`), and of their per-image gains `a` − `b` at `w`
+    (`gain_corr_<severity>_w<w>`). A judge that only echoes the loss net would give correlations near 1."""
+    out = {}
+    for sev in sorted(evals.severity.unique()):
+        ev = evals[(evals.severity == sev) & evals.label.isin([a, b])]
+        if not {'ids_loss', 'ids_judge'} <= set(ev.columns) or ev.empty: continue
+        out[f'ids_corr_{sev}'] = f"{ev.ids_loss.corr(ev.ids_judge):.2f}"
+        at = lambda m: ev[(ev.label == m) & np.isclose(ev.w, w)].set_index('name')[['ids_loss', 'ids_judge']]
+        A, B = at(a), at(b)
+        if len(A) and len(B):
+            g = A - B.loc[A.index]
+            out[f'gain_corr_{sev}_w{w:g}'] = f"{g.ids_loss.corr(g.ids_judge):.2f}"
     return out
 
 # %% ../nbs/12b_results.ipynb #067d7577
