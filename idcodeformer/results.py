@@ -126,7 +126,7 @@ def recognizer_names(root) -> dict[str, str]:
                      f"seed {c['seed']}, identities {off}–{off + c['n_identities'] - 1}")
     return out
 
-# %% ../nbs/12b_results.ipynb #ac3bd439
+# %% ../nbs/12b_results.ipynb #3c376a01
 def recognizer_agreement(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', w: float = 0.5) -> dict[str, str]:
     """How much the judge agrees with the loss network, per severity: the Pearson correlation of their per-image IDS over
     every restored image of `a` and `b` (`ids_corr_<severity>`), and of their per-image gains `a` − `b` at `w`
