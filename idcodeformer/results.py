@@ -15,13 +15,14 @@ from .report import format_ci
 from .study import CEILING, DONE, EVAL_RECORD, find_records
 
 # %% auto #0
-__all__ = ['MAIN_METRICS', 'MODELS', 'ARCH_NAMES', 'HEAD_NAMES', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS', 'DRIFT_MODELS',
-           'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER', 'MATCHED_AXES', 'metric_column', 'metric_header',
-           'summary_value', 'main_table', 'delta_table', 'recognizer_table', 'recognizer_names', 'recognizer_agreement',
-           'tex_symbols', 'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff',
-           'mark_retention_table', 'plot_drift', 'attribute_drift', 'plot_attribute_drift', 'ablation_cells',
-           'plot_lambda_sweep', 'reach_stage_grid', 'plot_reach_stage', 'eval_folders', 'plot_qualitative',
-           'number_values', 'target_values', 'matched_gain', 'matched_values', 'plot_frontier']
+__all__ = ['MAIN_METRICS', 'MODELS', 'EVAL_KEYS', 'ARCH_NAMES', 'HEAD_NAMES', 'TEX_SYMBOLS', 'MAIN_RUNS', 'TRAIN_FIELDS',
+           'DRIFT_MODELS', 'ABLATION_METRICS', 'STAGE_ORDER', 'REACH_ORDER', 'MATCHED_AXES', 'metric_column',
+           'metric_header', 'summary_value', 'main_table', 'summary_sd', 'delta_table', 'combine_seeds',
+           'delta_seed_sd', 'recognizer_table', 'recognizer_names', 'recognizer_agreement', 'tex_symbols',
+           'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift',
+           'attribute_drift', 'plot_attribute_drift', 'ablation_cells', 'plot_lambda_sweep', 'reach_stage_grid',
+           'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values', 'matched_gain',
+           'matched_values', 'plot_frontier']
 
 # %% ../nbs/12b_results.ipynb #634e0545
 MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
@@ -44,7 +45,8 @@ def summary_value(row: pd.Series, stem: str) -> tuple[float, float | None, float
     keys = [k[len('metrics.'):-len('.mean')] for k in row.index if k.startswith('metrics.') and k.endswith('.mean')]
     col = metric_column(keys, stem)
     if col is not None:
-        lo, hi = row.get(f'metrics.{col}.ci95', [None, None])
+        ci = row.get(f'metrics.{col}.ci95')
+        lo, hi = ci if isinstance(ci, (list, tuple)) else (None, None)        # NaN: a row without an interval
         return _f(row[f'metrics.{col}.mean']), _f(lo), _f(hi)
     sets = [k[len('set_metrics.'):-len('.value')] for k in row.index if k.startswith('set_metrics.') and k.endswith('.value')]
     col = metric_column(sets, stem)
@@ -52,6 +54,11 @@ def summary_value(row: pd.Series, stem: str) -> tuple[float, float | None, float
 
 # %% ../nbs/12b_results.ipynb #5d9d487a
 def _f(x) -> float | None: return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+EVAL_KEYS = ('run', 'label', 'severity', 'w', 'seed')
+"The columns of `study.load_evaluations` that say which evaluation a row belongs to (not metrics)."
+
+def _metrics_only(frame: pd.DataFrame) -> pd.DataFrame: return frame.drop(columns=[c for c in EVAL_KEYS if c in frame])
 
 def _cluster(frame: pd.DataFrame) -> str | None:
     "'identity' when every row names its test identity (the bootstrap then draws identities), else None (images)."
@@ -71,9 +78,23 @@ def main_table(summaries: pd.DataFrame, models=MODELS, metrics=MAIN_METRICS) -> 
         row = {'Severity': r.severity, 'w': '–' if pd.isna(r.w) else f'{r.w:g}', 'Model': r.label}
         for stem, _, digits in metrics:
             mean, lo, hi = summary_value(r, stem)
-            row[heads[stem]] = format_ci(mean, lo, hi, digits)
+            row[heads[stem]] = _with_sd(format_ci(mean, lo, hi, digits), summary_sd(r, stem), digits)
         rows.append(row)
     return pd.DataFrame(rows)
+
+def summary_sd(row: pd.Series, stem: str) -> float | None:
+    "The seed standard deviation of metric `stem` in a summary row that `combine_seeds` made (else None)."
+    for kind in ('metrics', 'set_metrics'):
+        keys = [k[len(kind) + 1:-len('.seed_sd')] for k in row.index if k.startswith(kind + '.') and k.endswith('.seed_sd')]
+        col = metric_column(keys, stem)
+        if col is not None: return _f(row[f'{kind}.{col}.seed_sd'])
+    return None
+
+def _with_sd(text: str, sd: float | None, digits: int) -> str:
+    "`m [lo, hi]` → `m ±sd [lo, hi]` (the seed SD next to the number); unchanged without one."
+    if sd is None or text == '–': return text
+    head, _, rest = text.partition(' [')
+    return f'{head} ±{sd:.{digits}f}' + (f' [{rest}' if rest else '')
 
 # %% ../nbs/12b_results.ipynb #0fa326d1
 def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', metrics=MAIN_METRICS,
@@ -82,7 +103,7 @@ def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFor
     from idcodeformer.evaluation import paired_compare
     rows = []
     for (sev, w), g in evals[evals.label.isin([a, b])].groupby(['severity', 'w'], sort=True):
-        A, B = g[g.label == a].drop(columns=['run', 'label', 'severity', 'w']), g[g.label == b].drop(columns=['run', 'label', 'severity', 'w'])
+        A, B = _metrics_only(g[g.label == a]), _metrics_only(g[g.label == b])
         if A.empty or B.empty: continue
         cols = {stem: metric_column(A.columns, stem) for stem, _, _ in metrics}
         cmp = paired_compare(A, B, [c for c in cols.values() if c], n_boot=n_boot, seed=seed, labels=(a, b),
@@ -95,6 +116,58 @@ def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFor
             row[metric_header('Δ ' + title, c)] = format_ci(x['diff'], x['ci95_lo'], x['ci95_hi'], digits)
         rows.append(row)
     return pd.DataFrame(rows)
+
+# %% ../nbs/12b_results.ipynb #7c049c10
+_NOT_METRICS = EVAL_KEYS + ('name', 'identity', 'restored', 'gt')
+
+def combine_seeds(summaries: pd.DataFrame, evals: pd.DataFrame, n_boot: int = 1000,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(summaries, evals, per-seed table) with every model evaluated under several seeds reduced to one: per-image metrics
+    averaged over the seeds, summary means with identity-bootstrap intervals and `seed_sd`, set-level metrics averaged."""
+    from idcodeformer.evaluation import bootstrap_indices, bootstrap_mean
+    n_seeds = evals.groupby('label').seed.nunique() if 'seed' in evals else pd.Series(dtype=int)
+    multi = list(n_seeds[n_seeds > 1].index)
+    if not multi: return summaries, evals, pd.DataFrame()
+    out_e, out_s, per_seed = [evals[~evals.label.isin(multi)]], [summaries[~summaries.label.isin(multi)]], []
+    for (label, sev, w), g in evals[evals.label.isin(multi)].groupby(['label', 'severity', 'w']):
+        num = [c for c in g.columns if c not in _NOT_METRICS and pd.api.types.is_numeric_dtype(g[c])]
+        avg = g.groupby('name', sort=True)[num].mean().reset_index()
+        if 'identity' in g: avg.insert(1, 'identity', g.drop_duplicates('name').set_index('name').loc[avg.name, 'identity'].to_numpy())
+        for i, (k, v) in enumerate({'run': 'seed-mean', 'label': label, 'severity': sev, 'w': w, 'seed': np.nan}.items()):
+            avg.insert(i, k, v)
+        out_e.append(avg)
+        cl = _cluster(avg)
+        idx = bootstrap_indices(len(avg), n_boot, seed, None if cl is None else avg[cl].to_numpy())
+        row = {'run': 'seed-mean', 'label': label, 'severity': sev, 'w': w, 'seed': np.nan, 'n_seeds': int(g.seed.nunique())}
+        for c in num:
+            b, means = bootstrap_mean(avg[c].to_numpy(np.float64), idx), g.groupby('seed')[c].mean()
+            row.update({f'metrics.{c}.mean': b['mean'], f'metrics.{c}.ci95': b['ci95'], f'metrics.{c}.seed_sd': means.std(ddof=1)})
+            per_seed.append({'label': label, 'severity': sev, 'w': w, 'metric': c, **{f'seed {int(k)}': v for k, v in means.items()},
+                             'mean': means.mean(), 'seed_sd': means.std(ddof=1)})
+        s = summaries[(summaries.label == label) & (summaries.severity == sev) & np.isclose(summaries.w, w)]
+        for k in s.columns:
+            if k.startswith('set_metrics.') and k.endswith(('.value', '.accuracy')) and pd.api.types.is_numeric_dtype(s[k]):
+                row[k], row[k.rsplit('.', 1)[0] + '.seed_sd'] = s[k].mean(), s[k].std(ddof=1)
+        if 'protocol.name' in s: row['protocol.name'] = s['protocol.name'].iloc[0]
+        out_s.append(pd.DataFrame([row]))
+    return (pd.concat(out_s, ignore_index=True), pd.concat(out_e, ignore_index=True), pd.DataFrame(per_seed))
+
+def delta_seed_sd(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', metrics=MAIN_METRICS) -> dict[str, str]:
+    """`d_<metric>_<severity>_w<w>_seed_sd`: the SD over seeds of `a` − `b` (seed k of one paired with seed k of the other),
+    from evaluations that hold several seeds (before `combine_seeds`); empty for a single seed."""
+    if 'seed' not in evals: return {}
+    ev = evals[evals.label.isin([a, b])]
+    out = {}
+    for (sev, w), g in ev.groupby(['severity', 'w']):
+        m = g.groupby(['label', 'seed']).mean(numeric_only=True)
+        seeds = sorted(set(m.loc[a].index) & set(m.loc[b].index)) if a in m.index and b in m.index else []
+        if len(seeds) < 2: continue
+        for stem, _, digits in metrics:
+            col = metric_column(m.columns, stem)
+            if col is None: continue
+            d = m.loc[a].loc[seeds, col] - m.loc[b].loc[seeds, col]
+            out[f'd_{stem}_{sev}_w{w:g}_seed_sd'] = f'{d.std(ddof=1):.{digits}f}'
+    return out
 
 # %% ../nbs/12b_results.ipynb #f037bcac
 def recognizer_table(summaries: pd.DataFrame, lq_label: str = 'Input (LQ)', nets=None) -> pd.DataFrame:
@@ -324,8 +397,7 @@ def ablation_cells(evals: pd.DataFrame, records: dict[str, dict], metrics=ABLATI
         for cell in rec.get('extra', {}).get('ablation', []):
             run, ref = rec['label'], cell['reference']
             for (sev, w), g in evals[evals.label.isin([run, ref])].groupby(['severity', 'w']):
-                A = g[g.label == run].drop(columns=['run', 'label', 'severity', 'w'])
-                B = g[g.label == ref].drop(columns=['run', 'label', 'severity', 'w'])
+                A, B = _metrics_only(g[g.label == run]), _metrics_only(g[g.label == ref])
                 if A.empty or B.empty: raise ValueError(f'ablation cell {cell} at {sev}, w={w}: no evaluation of {run if A.empty else ref}')
                 cols = {s: metric_column(A.columns, s) for s, _, _ in metrics}
                 cmp = paired_compare(A, B, [c for c in cols.values() if c], n_boot=n_boot, labels=('run', 'ref'),
@@ -426,6 +498,7 @@ def number_values(summaries: pd.DataFrame, deltas: pd.DataFrame | None = None, c
             mean, lo, hi = summary_value(r, s)
             out[f'{s}_{tag}'] = fmt(mean, s)
             if lo is not None: out[f'{s}_{tag}_lo'], out[f'{s}_{tag}_hi'] = fmt(lo, s), fmt(hi, s)
+            if (sd := summary_sd(r, s)) is not None: out[f'{s}_{tag}_sd'] = fmt(sd, s)
         if r.label == 'Input (LQ)':
             for role in ('loss', 'judge'):
                 for k, name in ((f'verif_{role}_gt', f'verif_{role}_hq'), (f'verif_{role}', f'verif_{role}_{r.severity}')):
@@ -465,8 +538,7 @@ def target_values(summaries: pd.DataFrame, evals: pd.DataFrame, model: str = 'Co
     col = metric_column(m.columns, stem)
     if len(m) and len(lq) and col is not None:
         best = float(m.groupby('w')[col].mean().idxmax())
-        drop = ['run', 'label', 'severity', 'w']
-        x = paired_compare(m[m.w == best].drop(columns=drop), lq.drop(columns=drop), [col], n_boot=n_boot, seed=seed,
+        x = paired_compare(_metrics_only(m[m.w == best]), _metrics_only(lq), [col], n_boot=n_boot, seed=seed,
                            labels=(model, 'Input (LQ)'), cluster=_cluster(m)).set_index('metric').loc[col]
         key = f'd_{stem}_{severity}_bestw_{_MODEL_KEYS[model]}_vs_lq'
         out[key], out[f'{key}_lo'], out[f'{key}_hi'] = (f'{x[k]:+.3f}' for k in ('diff', 'ci95_lo', 'ci95_hi'))

@@ -39,6 +39,7 @@ class StudyPreset:
     w_values: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)  # fidelity weights of the main evaluation (the curves of the matched comparison)
     lambda_ids: float = 1.0                  # ID-CodeFormer's identity-loss weight
     id_reach: str = 'transformer'            # what L_ids trains in ID-CodeFormer
+    seeds: tuple = (0,)                      # training seeds of both models' stages II and III (stage I and the recognizers: shared)
     judge_seed: int = 1                      # seed of the judge recognizer (the loss net uses seed 0)
     judge_arch: str = 'mobilefacenet_small'  # the judge's family: not the loss net's IR-SE (nor IResNet, IR-SE without SE)
     judge_head: str = 'cosface'              # ... and its margin head (the loss net: arcface)
@@ -200,7 +201,8 @@ def _eval_entries(root):
         rec = json.loads(rec_path.read_text())
         for r in rec['results']:
             yield rec_path, {'run': rec_path.parent.name, 'label': rec['label'], 'severity': r['severity'],
-                             'w': np.nan if r['w'] is None else float(r['w'])}, r
+                             'w': np.nan if r['w'] is None else float(r['w']),
+                             'seed': float((rec.get('train') or {}).get('seed', np.nan)) if rec.get('kind') == 'model' else np.nan}, r
 
 def load_evaluations(root) -> pd.DataFrame:
     "All per-image evaluation rows recorded below `root`, with columns run, label, severity, w, + metrics."
@@ -412,14 +414,20 @@ def study_plan(p: StudyPreset, runs, results) -> list[Step]:
         _train(p, runs, 'rec-judge', 'recognizer', rec_arch=p.judge_arch, rec_head=p.judge_head, seed=p.judge_seed,
                rec_lq_prob=p.judge_lq_prob, identity_offset=_loss_net_identities(p) if p.judge_disjoint else 0, **rec),
         _train(p, runs, 'stage1', 'I'),
-        _train(p, runs, 'base-II', 'II', ('stage1',), vqgan_ckpt=m('stage1')),
-        _train(p, runs, 'base-III', 'III', ('stage1', 'base-II'), vqgan_ckpt=m('stage1'), init=m('base-II')),
-        _train(p, runs, 'id-II', 'II', ('stage1', 'rec-loss'), vqgan_ckpt=m('stage1'), **ids),
-        _train(p, runs, 'id-III', 'III', ('stage1', 'rec-loss', 'id-II'), vqgan_ckpt=m('stage1'), init=m('id-II'), **ids),
         _eval(p, runs, 'eval-vqgan', m('stage1'), CEILING, EVAL_NEEDS + ('stage1',)),
         _eval(p, runs, 'eval-lq', 'lq', 'Input (LQ)', EVAL_NEEDS),
-        _eval(p, runs, 'eval-base', m('base-III'), 'CodeFormer', EVAL_NEEDS + ('base-III',)),
-        _eval(p, runs, 'eval-id', m('id-III'), 'ID-CodeFormer', EVAL_NEEDS + ('id-III',)),
+    ]
+    for k, s in enumerate(p.seeds):                         # the first seed's runs keep the plain names
+        x, sd = ('' if k == 0 else f'-s{s}'), ({} if s == 0 else {'seed': s})
+        steps += [
+            _train(p, runs, f'base-II{x}', 'II', ('stage1',), vqgan_ckpt=m('stage1'), **sd),
+            _train(p, runs, f'base-III{x}', 'III', ('stage1', f'base-II{x}'), vqgan_ckpt=m('stage1'), init=m(f'base-II{x}'), **sd),
+            _train(p, runs, f'id-II{x}', 'II', ('stage1', 'rec-loss'), vqgan_ckpt=m('stage1'), **ids, **sd),
+            _train(p, runs, f'id-III{x}', 'III', ('stage1', 'rec-loss', f'id-II{x}'), vqgan_ckpt=m('stage1'), init=m(f'id-II{x}'),
+                   **ids, **sd),
+            _eval(p, runs, f'eval-base{x}', m(f'base-III{x}'), 'CodeFormer', EVAL_NEEDS + (f'base-III{x}',)),
+            _eval(p, runs, f'eval-id{x}', m(f'id-III{x}'), 'ID-CodeFormer', EVAL_NEEDS + (f'id-III{x}',))]
+    steps += [
         Step('ablation', 'ablation', {'study_preset_name': p.name, 'runs_dir': str(runs), 'out_dir': str(runs/'ablation')},
              ABLATION_NEEDS),
     ]
