@@ -80,6 +80,7 @@ def list_images(folder) -> list[Path]:
     if not files: raise ImageError(f'{folder}: no image files (expected one of {", ".join(IMAGE_EXTS)})')
     return files
 
+# %% ../nbs/00_core.ipynb #7330976f
 def read_image(path) -> np.ndarray:
     "Read an image file as uint8 H×W×3 RGB."
     path = Path(path)
@@ -105,6 +106,7 @@ def _to_rgb8(img: np.ndarray, path) -> np.ndarray:
     elif c != 3: raise ImageError(f'{path}: {c} channels, expected 1 (gray), 3 (RGB) or 4 (RGBA)')
     return np.ascontiguousarray(img[..., ::-1])   # OpenCV decodes BGR
 
+# %% ../nbs/00_core.ipynb #28c9e263
 def write_image(path, img: np.ndarray) -> Path:
     "Write uint8 H×W×3 RGB (or H×W gray) to `path` atomically; the format comes from the extension."
     path = Path(path)

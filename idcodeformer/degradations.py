@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 import cv2
+from fastcore.basics import patch
 import numpy as np
 
 # %% auto #0
@@ -80,14 +81,16 @@ class DegradationConfig:
             if not 0 <= getattr(self, name) <= 1: raise ValueError(f'{name} must be in [0, 1], got {getattr(self, name)}')
         if self.min_lq_size < 1: raise ValueError(f'min_lq_size must be >= 1, got {self.min_lq_size}')
 
-    def to_dict(self) -> dict: return asdict(self)
+# %% ../nbs/02_degradations.ipynb #d15b5bf4
+@patch
+def to_dict(self: DegradationConfig) -> dict: return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> DegradationConfig:
-        "Build from a dict (e.g. a manifest or YAML); unknown keys are an error, not ignored."
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown: raise ValueError(f'unknown DegradationConfig keys: {sorted(unknown)}')
-        return cls(**d)
+@patch(cls_method=True)
+def from_dict(cls: DegradationConfig, d: dict) -> DegradationConfig:
+    "Build from a dict (e.g. a manifest or YAML); unknown keys are an error, not ignored."
+    unknown = set(d) - {f.name for f in fields(cls)}
+    if unknown: raise ValueError(f'unknown DegradationConfig keys: {sorted(unknown)}')
+    return cls(**d)
 
 # %% ../nbs/02_degradations.ipynb #8124fc29
 PRESETS: dict[str, DegradationConfig] = {

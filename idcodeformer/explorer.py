@@ -8,6 +8,7 @@ import json, tempfile, time
 from pathlib import Path
 
 import cv2
+from fastcore.basics import patch
 import numpy as np
 
 from .core import ROOT, ImageError, img2tensor, list_images, read_image
@@ -92,65 +93,76 @@ class Explorer:
         from IPython.display import display
         display(self.ui)
 
-    def set_face(self, lq: np.ndarray, gt: np.ndarray | None = None, key: str = 'upload'):
-        "Show a new aligned LQ face (and its GT if known)."
-        self.key, self.lq, self.gt, self._gt_emb = key, lq, gt, None
-        self.images['lq'].value = _png(lq); self.labels['lq'].value = f'<b>input</b> {key} ({lq.shape[1]}×{lq.shape[0]})'
-        self.images['gt'].value = _png(gt) if gt is not None else b''
-        self.labels['gt'].value = '<b>ground truth</b>' if gt is not None else 'ground truth unknown'
-        self.grid_box.children, self.grid_scores = (), {}
-        self.refresh()
+# %% ../nbs/11a_explorer.ipynb #9d516975
+@patch
+def set_face(self: Explorer, lq: np.ndarray, gt: np.ndarray | None = None, key: str = 'upload'):
+    "Show a new aligned LQ face (and its GT if known)."
+    self.key, self.lq, self.gt, self._gt_emb = key, lq, gt, None
+    self.images['lq'].value = _png(lq); self.labels['lq'].value = f'<b>input</b> {key} ({lq.shape[1]}×{lq.shape[0]})'
+    self.images['gt'].value = _png(gt) if gt is not None else b''
+    self.labels['gt'].value = '<b>ground truth</b>' if gt is not None else 'ground truth unknown'
+    self.grid_box.children, self.grid_scores = (), {}
+    self.refresh()
 
-    def _load_item(self, name):
-        lq, gt = self.items[name]
-        self.set_face(read_image(lq), read_image(gt) if gt is not None else None, key=name)
+@patch
+def _load_item(self: Explorer, name):
+    lq, gt = self.items[name]
+    self.set_face(read_image(lq), read_image(gt) if gt is not None else None, key=name)
 
-    def _on_upload(self, change):
-        files = change['new']
-        if not files: return
-        f = files[0]                                   # ipywidgets 8: a tuple of {'name', 'content', ...}
-        try: self.set_face(_decode(f['content'], f['name']), None, key=f['name'])
-        except ImageError as e: self.status.value = f'<span style="color:red">{e}</span>'
+@patch
+def _on_upload(self: Explorer, change):
+    files = change['new']
+    if not files: return
+    f = files[0]                                   # ipywidgets 8: a tuple of {'name', 'content', ...}
+    try: self.set_face(_decode(f['content'], f['name']), None, key=f['name'])
+    except ImageError as e: self.status.value = f'<span style="color:red">{e}</span>'
 
-    def restored(self, model: str, w: float) -> np.ndarray:
-        "The current face restored by `model` at `w` (cached)."
-        key = (self.key, model, round(float(w), 4))
-        if key not in self._cache:
-            m = self.models[model]
-            fr = FaceRestorer(m, w=float(w), batch_size=self.batch_size)
-            self._cache[key] = fr.restore_aligned([self.lq])[0].image
-        return self._cache[key]
+# %% ../nbs/11a_explorer.ipynb #d4c1e6fc
+@patch
+def restored(self: Explorer, model: str, w: float) -> np.ndarray:
+    "The current face restored by `model` at `w` (cached)."
+    key = (self.key, model, round(float(w), 4))
+    if key not in self._cache:
+        m = self.models[model]
+        fr = FaceRestorer(m, w=float(w), batch_size=self.batch_size)
+        self._cache[key] = fr.restore_aligned([self.lq])[0].image
+    return self._cache[key]
 
-    def ids(self, face: np.ndarray) -> float | None:
-        "Judge IDS (cosine similarity) of `face` to the current GT; None without a judge or a GT."
-        if self.judge is None or self.gt is None: return None
-        if self._gt_emb is None: self._gt_emb = self.judge.embed(img2tensor(self.gt)[None])
-        x = img2tensor(cv2.resize(face, self.gt.shape[1::-1], interpolation=cv2.INTER_CUBIC) if face.shape != self.gt.shape else face)
-        return float((self.judge.embed(x[None]) * self._gt_emb).sum())
+@patch
+def ids(self: Explorer, face: np.ndarray) -> float | None:
+    "Judge IDS (cosine similarity) of `face` to the current GT; None without a judge or a GT."
+    if self.judge is None or self.gt is None: return None
+    if self._gt_emb is None: self._gt_emb = self.judge.embed(img2tensor(self.gt)[None])
+    x = img2tensor(cv2.resize(face, self.gt.shape[1::-1], interpolation=cv2.INTER_CUBIC) if face.shape != self.gt.shape else face)
+    return float((self.judge.embed(x[None]) * self._gt_emb).sum())
 
-    def _caption(self, title, score):
-        return f'<b>{title}</b><br>judge IDS {score:.3f}' if score is not None else f'<b>{title}</b><br>judge IDS n/a (no GT)'
+@patch
+def _caption(self: Explorer, title, score):
+    return f'<b>{title}</b><br>judge IDS {score:.3f}' if score is not None else f'<b>{title}</b><br>judge IDS n/a (no GT)'
 
-    def refresh(self):
-        "Restore with the left and right models at the slider's w and update images and captions."
-        if self.lq is None: return
-        t = time.perf_counter()
-        for side, dd in (('left', self.left), ('right', self.right)):
-            face = self.restored(dd.value, self.w.value)
-            self.scores[side] = self.ids(face)
-            self.images[side].value = _png(face)
-            self.labels[side].value = self._caption(f'{dd.value}, w={self.w.value:.2f}', self.scores[side])
-        self.status.value = f'{self.key}: {time.perf_counter() - t:.2f} s'
+# %% ../nbs/11a_explorer.ipynb #01518592
+@patch
+def refresh(self: Explorer):
+    "Restore with the left and right models at the slider's w and update images and captions."
+    if self.lq is None: return
+    t = time.perf_counter()
+    for side, dd in (('left', self.left), ('right', self.right)):
+        face = self.restored(dd.value, self.w.value)
+        self.scores[side] = self.ids(face)
+        self.images[side].value = _png(face)
+        self.labels[side].value = self._caption(f'{dd.value}, w={self.w.value:.2f}', self.scores[side])
+    self.status.value = f'{self.key}: {time.perf_counter() - t:.2f} s'
 
-    def show_grid(self):
-        "Fill the grid: one row per grid model (e.g. per λ_ids), one column per w, IDS under each face."
-        import ipywidgets as W
-        if self.lq is None: return
-        cells, self.grid_scores = [], {}
-        for label, model in self.grid_rows.items():
-            for w in self.ws:
-                face = self.restored(model, w)
-                s = self.grid_scores[(label, w)] = self.ids(face)
-                cells.append(W.VBox([W.Image(value=_png(face), format='png', width=128, height=128),
-                                     W.HTML(self._caption(f'{label}, w={w:.2f}', s))]))
-        self.grid_box.children = tuple(cells)
+@patch
+def show_grid(self: Explorer):
+    "Fill the grid: one row per grid model (e.g. per λ_ids), one column per w, IDS under each face."
+    import ipywidgets as W
+    if self.lq is None: return
+    cells, self.grid_scores = [], {}
+    for label, model in self.grid_rows.items():
+        for w in self.ws:
+            face = self.restored(model, w)
+            s = self.grid_scores[(label, w)] = self.ids(face)
+            cells.append(W.VBox([W.Image(value=_png(face), format='png', width=128, height=128),
+                                 W.HTML(self._caption(f'{label}, w={w:.2f}', s))]))
+    self.grid_box.children = tuple(cells)

@@ -162,52 +162,59 @@ class FaceRestorer:
         self.upscale, self.min_face, self.size, self.id_judge = upscale, min_face, model.config.img_size, id_judge
         self.channels_last = channels_last and isinstance(model, CodeFormer)   # NHWC convolutions: 1.25-1.34x faster on CPU
 
-    def restore_faces(self, faces: np.ndarray, w: float | None = None) -> np.ndarray:
-        "Aligned faces N×S×S×3 uint8 (S = model size) → restored faces, in batches of `batch_size`."
-        if len(faces) == 0: return np.zeros((0, self.size, self.size, 3), np.uint8)
-        x = img2tensor(np.asarray(faces))
-        kw = dict(channels_last=True) if self.channels_last else {}
-        y = self.model.restore(x, w=self.w if w is None else w, batch_size=self.batch_size, bf16=self.bf16, **kw)
-        return tensor2img(y)
+# %% ../nbs/11_restore.ipynb #a06da774
+@patch
+def restore_faces(self: FaceRestorer, faces: np.ndarray, w: float | None = None) -> np.ndarray:
+    "Aligned faces N×S×S×3 uint8 (S = model size) → restored faces, in batches of `batch_size`."
+    if len(faces) == 0: return np.zeros((0, self.size, self.size, 3), np.uint8)
+    x = img2tensor(np.asarray(faces))
+    kw = dict(channels_last=True) if self.channels_last else {}
+    y = self.model.restore(x, w=self.w if w is None else w, batch_size=self.batch_size, bf16=self.bf16, **kw)
+    return tensor2img(y)
 
-    def identity(self, before, after) -> tuple[list[dict | None], float]:
-        "Per face, the judge's distance between input and restoration and whether it is the same person; and the seconds it took."
-        if self.id_judge is None: return [None] * len(before), 0.0
-        t = time.perf_counter()
-        d = self.id_judge.distance(before, after)
-        checks = [dict(judge=self.id_judge.name, distance=round(float(x), 4), same_person=bool(x < self.id_judge.threshold)) for x in d]
-        return checks, time.perf_counter() - t
+@patch
+def identity(self: FaceRestorer, before, after) -> tuple[list[dict | None], float]:
+    "Per face, the judge's distance between input and restoration and whether it is the same person; and the seconds it took."
+    if self.id_judge is None: return [None] * len(before), 0.0
+    t = time.perf_counter()
+    d = self.id_judge.distance(before, after)
+    checks = [dict(judge=self.id_judge.name, distance=round(float(x), 4), same_person=bool(x < self.id_judge.threshold)) for x in d]
+    return checks, time.perf_counter() - t
 
-    def _fit(self, img: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        "An aligned face at the model's size, and notes on what was changed."
-        h, wd = img.shape[:2]
-        if (h, wd) == (self.size, self.size): return img, []
-        notes = [f'aligned input {wd}×{h} resized to the model size {self.size}×{self.size}']
-        if h != wd: notes.append('aligned input is not square: its aspect ratio was not kept')
-        interp = cv2.INTER_AREA if min(h, wd) > self.size else cv2.INTER_CUBIC
-        return cv2.resize(img, (self.size, self.size), interpolation=interp), notes
+# %% ../nbs/11_restore.ipynb #86ba3eac
+@patch
+def _fit(self: FaceRestorer, img: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    "An aligned face at the model's size, and notes on what was changed."
+    h, wd = img.shape[:2]
+    if (h, wd) == (self.size, self.size): return img, []
+    notes = [f'aligned input {wd}×{h} resized to the model size {self.size}×{self.size}']
+    if h != wd: notes.append('aligned input is not square: its aspect ratio was not kept')
+    interp = cv2.INTER_AREA if min(h, wd) > self.size else cv2.INTER_CUBIC
+    return cv2.resize(img, (self.size, self.size), interpolation=interp), notes
 
-    def restore_aligned(self, imgs: list[np.ndarray]) -> list[Restored]:
-        "Restore a batch of aligned faces (any size: resized to the model's); one `Restored` each."
-        t0 = time.perf_counter()
-        fitted = [self._fit(im) for im in imgs]
-        t1 = time.perf_counter()
-        out = self.restore_faces(np.stack([f for f, _ in fitted])) if imgs else []
-        t2 = time.perf_counter()
-        out = [to_gray(r) if is_gray(im) else r for im, r in zip(imgs, out)]
-        checks, id_s = self.identity([f for f, _ in fitted], out)
-        res = []
-        for im, (f, notes), r, check in zip(imgs, fitted, out, checks):
-            rec = dict(mode='aligned', w=self.w, gray=is_gray(im), notes=notes, size=list(im.shape[:2]), faces=[dict(identity=check)],
-                       timing_s=dict(align=(t1 - t0) / len(imgs), network=(t2 - t1) / len(imgs), identity=id_s / len(imgs)),
-                       timing_note=f'network and identity times are this image\'s share of a batch of {len(imgs)}')
-            res.append(Restored(r, [f], [r], rec))
-        return res
-
-    def _detect(self, img, name):
-        return self.detector.detect(img, name) if isinstance(self.detector, BoxesDetector) else self.detector.detect(img)
+@patch
+def restore_aligned(self: FaceRestorer, imgs: list[np.ndarray]) -> list[Restored]:
+    "Restore a batch of aligned faces (any size: resized to the model's); one `Restored` each."
+    t0 = time.perf_counter()
+    fitted = [self._fit(im) for im in imgs]
+    t1 = time.perf_counter()
+    out = self.restore_faces(np.stack([f for f, _ in fitted])) if imgs else []
+    t2 = time.perf_counter()
+    out = [to_gray(r) if is_gray(im) else r for im, r in zip(imgs, out)]
+    checks, id_s = self.identity([f for f, _ in fitted], out)
+    res = []
+    for im, (f, notes), r, check in zip(imgs, fitted, out, checks):
+        rec = dict(mode='aligned', w=self.w, gray=is_gray(im), notes=notes, size=list(im.shape[:2]), faces=[dict(identity=check)],
+                   timing_s=dict(align=(t1 - t0) / len(imgs), network=(t2 - t1) / len(imgs), identity=id_s / len(imgs)),
+                   timing_note=f'network and identity times are this image\'s share of a batch of {len(imgs)}')
+        res.append(Restored(r, [f], [r], rec))
+    return res
 
 # %% ../nbs/11_restore.ipynb #84b0bba3
+@patch
+def _detect(self: FaceRestorer, img, name):
+    return self.detector.detect(img, name) if isinstance(self.detector, BoxesDetector) else self.detector.detect(img)
+
 @patch
 def _prepare(self: FaceRestorer, img: np.ndarray, name: str) -> dict:
     "Detect and align the faces of one photograph (an `ImageError` when none is usable)."
@@ -226,6 +233,7 @@ def _prepare(self: FaceRestorer, img: np.ndarray, name: str) -> dict:
     timing['align'] = time.perf_counter() - t
     return dict(img=img, faces=faces, skipped=skipped, mats=mats, crops=crops, timing=timing)
 
+# %% ../nbs/11_restore.ipynb #54b6de09
 @patch
 def _compose(self: FaceRestorer, p: dict, restored: np.ndarray) -> Restored:
     "Paste one photograph's restored faces back and build its record."
@@ -242,6 +250,7 @@ def _compose(self: FaceRestorer, p: dict, restored: np.ndarray) -> Restored:
                skipped_faces=[*p['skipped']], notes=[], timing_s=timing)
     return Restored(out, list(p['crops']), list(restored), rec)
 
+# %% ../nbs/11_restore.ipynb #58592b05
 @patch
 def restore_photos(self: FaceRestorer, imgs: list[np.ndarray], names: list[str] | None = None) -> list[Restored | ImageError]:
     """Restore every face of several in-the-wild RGB photographs; the faces of all of them go through the network

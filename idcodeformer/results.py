@@ -117,7 +117,7 @@ def delta_table(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFor
         rows.append(row)
     return pd.DataFrame(rows)
 
-# %% ../nbs/12b_results.ipynb #7c049c10
+# %% ../nbs/12b_results.ipynb #8329885e
 _NOT_METRICS = EVAL_KEYS + ('name', 'identity', 'restored', 'gt')
 
 def combine_seeds(summaries: pd.DataFrame, evals: pd.DataFrame, n_boot: int = 1000,
@@ -569,8 +569,9 @@ def _frontier_gain(xa: float, ya: float, xb: np.ndarray, yb: np.ndarray) -> floa
 def matched_gain(evals: pd.DataFrame, summaries: pd.DataFrame, severity: str, x: str = 'psnr', y: str = 'ids_judge',
                  a: str = 'ID-CodeFormer', b: str = 'CodeFormer', n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Per w of `a`: its mean `y` minus `b`'s `y` on `b`'s w curve at `a`'s `x` (matched x), with a 95% interval.
-    `x` is a per-image metric (resampled with `y`) or a set-level one such as 'fd' (held at its value)."""
-    from idcodeformer.evaluation import bootstrap_indices
+    `x` is a per-image metric (resampled with `y`) or a set-level one such as 'fd' (held at its value). `dominated_by_w`:
+    the w values at which `b` is at least as good on both axes (then `a`'s point is no better than `b` there, whatever the gain)."""
+    from idcodeformer.evaluation import bootstrap_indices, _higher_is_better
     ev = evals[evals.severity == severity]
     ycol = metric_column(ev.columns, y)
     if ycol is None or ev[ev.label == a].empty or ev[ev.label == b].empty:
@@ -596,7 +597,10 @@ def matched_gain(evals: pd.DataFrame, summaries: pd.DataFrame, severity: str, x:
         gain = _frontier_gain(xa[k], ya[k], xb, yb)
         boot = np.array([_frontier_gain(bxa[r, k], bya[r, k], bxb[r], byb[r]) for r in range(n_boot)])
         lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(gain) and np.isfinite(boot).any() else (math.nan, math.nan)
+        better_x = (xb >= xa[k]) if _higher_is_better(x) is not False else (xb <= xa[k])
+        dominated = [float(v) for v, bx, by in zip(wb, better_x, yb) if bx and by >= ya[k]]   # b points at least as good on both
         rows.append({'severity': severity, 'w': float(w), 'x': x, 'y': ycol, 'x_value': float(xa[k]), 'y_value': float(ya[k]),
+                     'dominated_by_w': ' '.join(f'{v:g}' for v in dominated),
                      'gain': gain, 'ci95_lo': float(lo), 'ci95_hi': float(hi), 'inside': bool(np.isfinite(gain)),
                      'b_x_range': (float(xb.min()), float(xb.max())), 'resampled': cluster or 'image',
                      'boot_outside': float(np.isnan(boot).mean())})

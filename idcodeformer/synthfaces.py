@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from fastcore.basics import patch
 from matplotlib.path import Path as MplPath
 
 from .core import FFHQ_TEMPLATE_512, similarity_fit
@@ -176,11 +177,13 @@ class Identity(_Params):
         if self.hair_style not in HAIR_STYLES:
             raise ValueError(f"Identity.hair_style must be one of {HAIR_STYLES}, got {self.hair_style!r}")
 
-    def with_marks(self, **marks: bool) -> Identity:
-        "A copy with some marks switched on or off: `idn.with_marks(mole=True)`."
-        unknown = set(marks) - set(MARKS)
-        if unknown: raise ValueError(f"unknown marks {sorted(unknown)}: expected names from {sorted(MARKS)}")
-        return dataclasses.replace(self, marks={**self.marks, **marks})
+# %% ../nbs/03_synthfaces.ipynb #66929678
+@patch
+def with_marks(self: Identity, **marks: bool) -> Identity:
+    "A copy with some marks switched on or off: `idn.with_marks(mole=True)`."
+    unknown = set(marks) - set(MARKS)
+    if unknown: raise ValueError(f"unknown marks {sorted(unknown)}: expected names from {sorted(MARKS)}")
+    return dataclasses.replace(self, marks={**self.marks, **marks})
 
 # %% ../nbs/03_synthfaces.ipynb #7433ab4e
 _STYLE_RANGES = {  # hair_volume, hairline, hairline_drop
@@ -424,6 +427,7 @@ def _draw_hair_cap(cv: _Canvas, idn: Identity, colour):
         a = np.linspace(math.pi * 1.05, math.pi * 1.95, 9)
         cv.fill_many([_ellipse((_CX + A * math.cos(v), _CY + B * math.sin(v)), (0.035, 0.035), n=14) for v in a], colour)
 
+# %% ../nbs/03_synthfaces.ipynb #bdfd1016
 def _draw_streak(cv: _Canvas, idn: Identity):
     "Mark: a white lock from the hairline to the crown."
     A, B, _, hairline = _hair_geometry(idn)
@@ -643,6 +647,7 @@ def _photometric(img: np.ndarray, nui: Nuisance) -> np.ndarray:
     out = img.astype(np.float32) * light[..., None] * np.asarray(nui.gain, np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
+# %% ../nbs/03_synthfaces.ipynb #11b47fed
 def render_face(identity: Identity, nuisance: Nuisance | None = None, size: int = 64,
                 supersample: int = 4) -> tuple[np.ndarray, dict]:
     "Draw `identity` under `nuisance` as a uint8 `size`×`size`×3 RGB image, with its metadata."

@@ -78,6 +78,7 @@ def _stability(tracks, emb_in: dict, emb_out: dict) -> list[dict]:
                          restored_step_distance_max=round(max(d_out), 4) if d_out else None))
     return rows
 
+# %% ../nbs/11c_video.ipynb #3dc49a3b
 def restore_video(fr: FaceRestorer, path, dest, judge=None, chunk: int = 8, progress: bool = True) -> dict:
     """Restore every frame's faces of video `path` into `dest` (.mp4) with the source's frame rate and audio.
     Returns the record (also what `restore` writes as JSON): frames, faces, tracks with identity stability, timing."""

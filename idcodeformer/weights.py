@@ -31,6 +31,7 @@ class WeightSpec:
     unzip: bool = False              # a .zip pack extracted to a folder named after the file's stem
     package: str = ''                # location 'package': the importable package and folder holding the file
 
+# %% ../nbs/01_weights.ipynb #39ae9b96
 _CF = 'https://github.com/sczhou/CodeFormer/releases/download/v0.1.0/'
 _SLAB = 'S-Lab License 1.0 (non-commercial)'
 REGISTRY: dict[str, WeightSpec] = {s.name: s for s in [
@@ -60,6 +61,10 @@ REGISTRY: dict[str, WeightSpec] = {s.name: s for s in [
                'non-commercial research only (insightface model packs)',
                'insightface pack: SCRFD-10G detector, 2d/3d landmarks, w600k_r50 ArcFace (ONNX)',
                location='insightface', unzip=True),
+]}
+
+# %% ../nbs/01_weights.ipynb #dcc7a1e0
+REGISTRY.update({s.name: s for s in [
     # Files shipped inside pip packages (requirements.lock); licences from the packages and dlib's model notes.
     *[WeightSpec(f'mtcnn_{n}', 'https://pypi.org/project/facenet-pytorch/2.6.0/', f'{n}.pt', 'MIT (facenet-pytorch)',
                  f'MTCNN {n.upper()} (face detection with 5 landmarks)', location='package', package='facenet_pytorch/data',
@@ -80,7 +85,7 @@ REGISTRY: dict[str, WeightSpec] = {s.name: s for s in [
          'public domain (dlib models); trained on face datasets under Creative Commons licences',
          'dlib ResNet face descriptor, 128-d; distance < 0.6 means the same person (dlib: 99.38 % on LFW)',
          '55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30', 22_466_066)]],
-]}
+]})
 
 # %% ../nbs/01_weights.ipynb #093e55c3
 class WeightsError(RuntimeError): "Base class of the weights errors."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from fastcore.basics import patch
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -66,6 +67,7 @@ class CodeFormerConfig(VQGANConfig):
         "The config of the stage-I VQGAN this CodeFormer is built on."
         return VQGANConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(VQGANConfig)})
 
+# %% ../../nbs/06_models.codeformer.ipynb #8d1c1f33
 CODEFORMER_PRESETS = {
     'official': {},
     'synth': {**VQGAN_PRESETS['synth'], 'dim_embd': 128, 'n_head': 4, 'n_layers': 3, 'connect_list': None},
@@ -163,80 +165,93 @@ class CodeFormer(VQAutoEncoder):
         self._fuse_after = {self.generator.fuse_points[int(r)]: r for r in cfg.connections}  # block index → key
         self.fix_modules(cfg.fix_modules)
 
-    def fix_modules(self, names=('quantize', 'generator')):
-        "Freeze the named parts (`requires_grad=False`), as upstream's `fix_modules`."
-        if bad := [n for n in names if n not in FIXABLE]: raise ValueError(f'fix_modules: unknown {bad}; expected from {FIXABLE}')
-        for n in names:
-            part = getattr(self, n)
-            for p in ([part] if isinstance(part, nn.Parameter) else part.parameters()): p.requires_grad_(False)
-        return self
+# %% ../../nbs/06_models.codeformer.ipynb #0828de5c
+@patch
+def fix_modules(self: CodeFormer, names=('quantize', 'generator')):
+    "Freeze the named parts (`requires_grad=False`), as upstream's `fix_modules`."
+    if bad := [n for n in names if n not in FIXABLE]: raise ValueError(f'fix_modules: unknown {bad}; expected from {FIXABLE}')
+    for n in names:
+        part = getattr(self, n)
+        for p in ([part] if isinstance(part, nn.Parameter) else part.parameters()): p.requires_grad_(False)
+    return self
 
-    def set_gradient_path(self, **switches):
-        "Change `lookup`, `tau`, `detach_quant`, `detach_taps` (validated; architecture fields are refused)."
-        if bad := sorted(set(switches) - {'lookup', 'tau', 'detach_quant', 'detach_taps'}):
-            raise ValueError(f'set_gradient_path: {bad} are not gradient switches (lookup, tau, detach_quant, detach_taps)')
-        self.config = dataclasses.replace(self.config, **switches)
-        return self
+@patch
+def set_gradient_path(self: CodeFormer, **switches):
+    "Change `lookup`, `tau`, `detach_quant`, `detach_taps` (validated; architecture fields are refused)."
+    if bad := sorted(set(switches) - {'lookup', 'tau', 'detach_quant', 'detach_taps'}):
+        raise ValueError(f'set_gradient_path: {bad} are not gradient switches (lookup, tau, detach_quant, detach_taps)')
+    self.config = dataclasses.replace(self.config, **switches)
+    return self
 
-    def load_vqgan(self, weights, source: str = '', key: str | None = None):
-        "Strictly load stage-I VQGAN weights (a state dict or file, e.g. `vqgan_code1024.pth`) into encoder, codebook, generator."
-        load_weights(_VQGANPart(self), weights, source, key)
-        return self
+# %% ../../nbs/06_models.codeformer.ipynb #875a1d1c
+@patch
+def load_vqgan(self: CodeFormer, weights, source: str = '', key: str | None = None):
+    "Strictly load stage-I VQGAN weights (a state dict or file, e.g. `vqgan_code1024.pth`) into encoder, codebook, generator."
+    load_weights(_VQGANPart(self), weights, source, key)
+    return self
 
-    def check_input(self, x, name: str = 'x'):
-        check_images(x, down_factor=self.config.down_factor, size=self.config.img_size, name=name)
+@patch
+def check_input(self: CodeFormer, x, name: str = 'x'):
+    check_images(x, down_factor=self.config.down_factor, size=self.config.img_size, name=name)
 
-    def predict_logits(self, lq_feat):
-        "Transformer code prediction: lq_feat B×D×H×W → logits B×HW×K (no softmax)."
-        t = self.feat_emb(lq_feat.flatten(2).transpose(1, 2))          # B×HW×dim_embd
-        for layer in self.ft_layers: t = layer(t, self.position_emb)
-        return self.idx_pred_layer(t)
+# %% ../../nbs/06_models.codeformer.ipynb #ce6dfe69
+@patch
+def predict_logits(self: CodeFormer, lq_feat):
+    "Transformer code prediction: lq_feat B×D×H×W → logits B×HW×K (no softmax)."
+    t = self.feat_emb(lq_feat.flatten(2).transpose(1, 2))          # B×HW×dim_embd
+    for layer in self.ft_layers: t = layer(t, self.position_emb)
+    return self.idx_pred_layer(t)
 
-    def decode(self, quant, taps: dict | None = None, w: float = 0.0):
-        "Generator on code features; with encoder `taps` {resolution: feature} and w>0, CFT fusion at each connection."
-        x = quant
-        for i, block in enumerate(self.generator.blocks):
-            x = block(x)
-            if taps and i in self._fuse_after:
-                key = self._fuse_after[i]
-                enc = taps[int(key)].detach() if self.config.detach_taps else taps[int(key)]
-                x = self.fuse_convs_dict[key](enc, x, w)
-        return x
+@patch
+def decode(self: CodeFormer, quant, taps: dict | None = None, w: float = 0.0):
+    "Generator on code features; with encoder `taps` {resolution: feature} and w>0, CFT fusion at each connection."
+    x = quant
+    for i, block in enumerate(self.generator.blocks):
+        x = block(x)
+        if taps and i in self._fuse_after:
+            key = self._fuse_after[i]
+            enc = taps[int(key)].detach() if self.config.detach_taps else taps[int(key)]
+            x = self.fuse_convs_dict[key](enc, x, w)
+    return x
 
-    def forward(self, x, w: float = 0.0, adain: bool = False, code_only: bool = False, detach_16: bool | None = None):
-        "`(out, logits, lq_feat)`; `code_only` → `(logits, lq_feat)`. `detach_16` overrides `config.detach_quant` (upstream name)."
-        self.check_input(x)
-        w = float(w)
-        if not w >= 0: raise ValueError(f'w (fidelity weight) must be >= 0, got {w}')
-        fuse = not code_only and w > 0
-        lq_feat, taps = self.encoder(x, taps=[int(r) for r in self.config.connections]) if fuse else (self.encoder(x), None)
-        logits = self.predict_logits(lq_feat)                          # B×HW×K
-        if code_only: return logits, lq_feat
-        quant = lookup_codes(logits, self.quantize.embedding.weight, lq_feat.shape[-2:], self.config.lookup, self.config.tau)
-        if (self.config.detach_quant if detach_16 is None else detach_16): quant = quant.detach()
-        if adain: quant = adaptive_instance_norm(quant, lq_feat)
-        return self.decode(quant, taps, w), logits, lq_feat
+# %% ../../nbs/06_models.codeformer.ipynb #4db20a94
+@patch
+def forward(self: CodeFormer, x, w: float = 0.0, adain: bool = False, code_only: bool = False, detach_16: bool | None = None):
+    "`(out, logits, lq_feat)`; `code_only` → `(logits, lq_feat)`. `detach_16` overrides `config.detach_quant` (upstream name)."
+    self.check_input(x)
+    w = float(w)
+    if not w >= 0: raise ValueError(f'w (fidelity weight) must be >= 0, got {w}')
+    fuse = not code_only and w > 0
+    lq_feat, taps = self.encoder(x, taps=[int(r) for r in self.config.connections]) if fuse else (self.encoder(x), None)
+    logits = self.predict_logits(lq_feat)                          # B×HW×K
+    if code_only: return logits, lq_feat
+    quant = lookup_codes(logits, self.quantize.embedding.weight, lq_feat.shape[-2:], self.config.lookup, self.config.tau)
+    if (self.config.detach_quant if detach_16 is None else detach_16): quant = quant.detach()
+    if adain: quant = adaptive_instance_norm(quant, lq_feat)
+    return self.decode(quant, taps, w), logits, lq_feat
 
-    def restore(self, x, w: float = 0.5, batch_size: int = 8, bf16: bool = False, channels_last: bool = False):
-        "Restore aligned faces `x` (B×3×H×W in [-1,1]) like upstream inference: eval mode, no grad, `adain=True`, in chunks."
-        self.check_input(x)
-        if batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        device = next(self.parameters()).device
-        dtype = autocast_dtype(device, bf16)
-        if channels_last: self.to(memory_format=torch.channels_last)   # converts the model's conv weights in place
-        was_training, outs = self.training, []
-        self.eval()
-        try:
-            with torch.inference_mode():
-                for chunk in x.split(batch_size):
-                    chunk = chunk.to(device, torch.float32)
-                    if channels_last: chunk = chunk.contiguous(memory_format=torch.channels_last)
-                    with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-                        out = self(chunk, w=w, adain=True)[0]
-                    outs.append(out.float().contiguous().to(x.device))
-        finally:
-            self.train(was_training)
-        return torch.cat(outs)
+# %% ../../nbs/06_models.codeformer.ipynb #8bc99a78
+@patch
+def restore(self: CodeFormer, x, w: float = 0.5, batch_size: int = 8, bf16: bool = False, channels_last: bool = False):
+    "Restore aligned faces `x` (B×3×H×W in [-1,1]) like upstream inference: eval mode, no grad, `adain=True`, in chunks."
+    self.check_input(x)
+    if batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    device = next(self.parameters()).device
+    dtype = autocast_dtype(device, bf16)
+    if channels_last: self.to(memory_format=torch.channels_last)   # converts the model's conv weights in place
+    was_training, outs = self.training, []
+    self.eval()
+    try:
+        with torch.inference_mode():
+            for chunk in x.split(batch_size):
+                chunk = chunk.to(device, torch.float32)
+                if channels_last: chunk = chunk.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+                    out = self(chunk, w=w, adain=True)[0]
+                outs.append(out.float().contiguous().to(x.device))
+    finally:
+        self.train(was_training)
+    return torch.cat(outs)
 
 # %% ../../nbs/06_models.codeformer.ipynb #9c66217d
 def gradient_report(model: CodeFormer) -> dict[str, bool]:

@@ -69,6 +69,7 @@ class VQGANConfig:
         return self.nf * self.ch_mult[self.resolutions.index(res)]
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
+# %% ../../nbs/05_models.vqgan.ipynb #1f8feb94
 VQGAN_PRESETS = {
     'official': {},
     # 64 px: a 16×16 latent grid (upstream's 256 tokens per face) and 8 GroupNorm groups; the sweep that chose it
