@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .core import ROOT
-from .data import FolderSource, IterationBatches, SynthSource
+from .data import FolderSource, IterationBatches, SynthSource, parse_mark_rates
 from .degradations import preset_for_size
 
 # %% auto #0
@@ -23,7 +23,8 @@ def make_source(cfg: TrainConfig, split: str = 'train'):
     if cfg.data == 'synthfaces':
         n_ids, per_id = (cfg.n_identities, cfg.images_per_identity) if split == 'train' else (cfg.n_val, 1)
         return SynthSource(n_ids, per_id, cfg.img_size, cfg.seed, split=split, cache_dir=cfg.cache_dir,
-                           identity_offset=cfg.identity_offset if split == 'train' else 0)
+                           identity_offset=cfg.identity_offset if split == 'train' else 0,
+                           mark_rates=parse_mark_rates(cfg.mark_rates) if split == 'train' else None)
     root = cfg.data_root if split == 'train' else (cfg.val_root or cfg.data_root)
     if not root: raise ValueError(f"data='folder' needs data_root (a folder of aligned {cfg.img_size}px faces), got ''")
     path = Path(root) if Path(root).is_absolute() else ROOT / root

@@ -35,6 +35,7 @@ class TrainConfig:
     img_size: int = 512                  # face side in pixels
     n_identities: int = 2000             # SynthFaces: training identities
     identity_offset: int = 0             # SynthFaces: they are the train split's [offset, offset + n_identities)
+    mark_rates: str = ''                 # SynthFaces training identities: these marks re-drawn at these rates ('glasses=0.02'); '': natural
     images_per_identity: int = 1         # SynthFaces: renders per identity (nuisance varies)
     hflip: bool = True                   # random horizontal flip
     deg_main: str = 'stage2'             # degradation preset of stage II and of stage III's large iterations

@@ -18,14 +18,14 @@ from .core import (ROOT, IMAGE_EXTS, ImageError, atomic_write_json, atomic_write
                                read_image, write_image)
 from .degradations import SYNTH_SEVERITIES, DegradationConfig, degrade, preset_for_size
 from . import synthfaces
-from .synthfaces import MARKS, identity_indices, sample_identity, synth_face
+from .synthfaces import MARKS, identity_indices, render_face, sample_identity, sample_nuisance, synth_face
 
 # %% auto #0
 __all__ = ['BadImageWarning', 'load_face', 'scan_images', 'resolve_degradation', 'make_pair', 'AlignedFaceFolder',
-           'identity_name', 'image_name', 'SynthFacesDataset', 'match_pairs', 'PairedFaceFolder', 'ArraySource',
-           'FolderSource', 'SynthSource', 'epoch_permutation', 'IterationBatches', 'Pair', 'make_verification_pairs',
-           'write_pairs', 'read_pairs', 'pair_files', 'stratified_identities', 'build_synth_test', 'build_celeba_test',
-           'cli_main']
+           'identity_name', 'image_name', 'parse_mark_rates', 'SynthFacesDataset', 'match_pairs', 'PairedFaceFolder',
+           'ArraySource', 'FolderSource', 'SynthSource', 'epoch_permutation', 'IterationBatches', 'Pair',
+           'make_verification_pairs', 'write_pairs', 'read_pairs', 'pair_files', 'stratified_identities',
+           'build_synth_test', 'build_celeba_test', 'cli_main']
 
 # %% ../nbs/04_data.ipynb #2d217516
 class BadImageWarning(UserWarning):
@@ -116,20 +116,44 @@ def image_name(identity_index: int, image_index: int) -> str:
 
 def _renderer_hash() -> str: return hashlib.sha1(Path(synthfaces.__file__).read_bytes()).hexdigest()[:10]
 
+def _check_rates(rates: dict) -> dict[str, float]:
+    bad = {m: p for m, p in rates.items() if m not in MARKS or not 0 <= p <= 1}
+    if bad: raise ValueError(f'mark_rates: expected mark names from {sorted(MARKS)} with rates in [0, 1], got {bad}')
+    return dict(rates)
+
+def parse_mark_rates(spec: str) -> dict[str, float]:
+    "'glasses=0.02,mole=0.3' → {'glasses': 0.02, 'mole': 0.3}; '' → {} (natural prevalence)."
+    out = {}
+    for part in filter(None, (p.strip() for p in spec.split(','))):
+        name, eq, rate = part.partition('=')
+        try: out[name.strip()] = float(rate)
+        except ValueError: eq = ''
+        if not eq: raise ValueError(f"mark_rates: expected 'mark=rate[,mark=rate]', got {spec!r}")
+    return _check_rates(out)
+
 class SynthFacesDataset(Dataset, _Epoch):
     "SynthFaces training identities; items {'lq', 'gt', 'identity', 'identity_index', 'marks', 'name'}."
     def __init__(self, n_identities: int, images_per_identity: int, size: int = 64, seed: int = 0,
-                 degradation='stage2', hflip: bool = True, split: str = 'train', cache_dir=None, identity_offset: int = 0):
+                 degradation='stage2', hflip: bool = True, split: str = 'train', cache_dir=None, identity_offset: int = 0,
+                 mark_rates: dict[str, float] | None = None):
         if n_identities < 1 or images_per_identity < 1:
             raise ValueError(f'need n_identities >= 1 and images_per_identity >= 1, got {n_identities}, {images_per_identity}')
         self.n_ids, self.per_id, self.size, self.seed, self.hflip, self.split = n_identities, images_per_identity, size, seed, hflip, split
         self.cfg = resolve_degradation(degradation, size)
         if identity_offset < 0: raise ValueError(f'identity_offset must be >= 0, got {identity_offset}')
         self.identity_indices = list(identity_indices(split, identity_offset + n_identities))[identity_offset:]   # [offset, offset + n)
-        self.mark_names = list(MARKS)
-        self.marks = torch.tensor([[float(sample_identity(seed, k).marks[m]) for m in self.mark_names]
+        self.mark_names, self.mark_rates = list(MARKS), _check_rates(mark_rates or {})
+        self.marks = torch.tensor([[float(self.identity(k).marks[m]) for m in self.mark_names]
                                    for k in self.identity_indices])          # n_identities × n_marks
-        self.cache = None if cache_dir is None else Path(cache_dir)/f'synthfaces_seed{seed}_{size}px_{_renderer_hash()}'
+        tag = ''.join(f'_{m}{p:g}' for m, p in sorted(self.mark_rates.items()))
+        self.cache = None if cache_dir is None else Path(cache_dir)/f'synthfaces_seed{seed}_{size}px_{_renderer_hash()}{tag}'
+
+    def identity(self, k: int):
+        "Identity `k` of the population; with `mark_rates`, those marks re-drawn at those rates (a fixed draw per identity)."
+        idn = sample_identity(self.seed, k)
+        if not self.mark_rates: return idn
+        rng = np.random.default_rng([self.seed, 0x4D52, int(k)])
+        return idn.with_marks(**{m: bool(rng.random() < p) for m, p in sorted(self.mark_rates.items())})
 
     def __len__(self): return self.n_ids * self.per_id
 
@@ -141,7 +165,9 @@ class SynthFacesDataset(Dataset, _Epoch):
         if path is not None and path.exists():
             try: return read_image(path), name
             except ImageError as e: warnings.warn(f'rendering again: {e}', BadImageWarning)   # e.g. a damaged disk
-        img = synth_face(self.seed, self.identity_indices[k], j, size=self.size)[0]
+        idx = self.identity_indices[k]
+        img = (render_face(self.identity(idx), sample_nuisance(self.seed, idx, j), self.size)[0] if self.mark_rates
+               else synth_face(self.seed, idx, j, size=self.size)[0])
         if path is not None: write_image(path, img)                                        # atomic: safe across workers
         return img, name
 
@@ -218,10 +244,10 @@ class FolderSource:
 class SynthSource:
     "A face source over SynthFaces renders (`data.SynthFacesDataset`, disk-cached under `cache_dir`, memoised); label = identity number."
     def __init__(self, n_identities: int, images_per_identity: int, size: int, seed: int, split: str = 'train', cache_dir: str = '',
-                 identity_offset: int = 0):
+                 identity_offset: int = 0, mark_rates: dict[str, float] | None = None):
         cache = None if not cache_dir else Path(cache_dir) if Path(cache_dir).is_absolute() else ROOT / cache_dir
         self.ds = SynthFacesDataset(n_identities, images_per_identity, size=size, seed=seed, degradation=None,
-                                    hflip=False, split=split, cache_dir=cache, identity_offset=identity_offset)
+                                    hflip=False, split=split, cache_dir=cache, identity_offset=identity_offset, mark_rates=mark_rates)
         self._memo = {}
     def __len__(self): return len(self.ds)
     def image(self, i: int) -> np.ndarray:
