@@ -165,7 +165,24 @@ class CodeFormer(VQAutoEncoder):
         self._fuse_after = {self.generator.fuse_points[int(r)]: r for r in cfg.connections}  # block index → key
         self.fix_modules(cfg.fix_modules)
 
-# %% ../../nbs/06_models.codeformer.ipynb #0828de5c
+    def check_input(self, x, name: str = 'x'):
+        check_images(x, down_factor=self.config.down_factor, size=self.config.img_size, name=name)
+
+    def forward(self, x, w: float = 0.0, adain: bool = False, code_only: bool = False, detach_16: bool | None = None):
+        "`(out, logits, lq_feat)`; `code_only` → `(logits, lq_feat)`. `detach_16` overrides `config.detach_quant` (upstream name)."
+        self.check_input(x)
+        w = float(w)
+        if not w >= 0: raise ValueError(f'w (fidelity weight) must be >= 0, got {w}')
+        fuse = not code_only and w > 0
+        lq_feat, taps = self.encoder(x, taps=[int(r) for r in self.config.connections]) if fuse else (self.encoder(x), None)
+        logits = self.predict_logits(lq_feat)                          # B×HW×K
+        if code_only: return logits, lq_feat
+        quant = lookup_codes(logits, self.quantize.embedding.weight, lq_feat.shape[-2:], self.config.lookup, self.config.tau)
+        if (self.config.detach_quant if detach_16 is None else detach_16): quant = quant.detach()
+        if adain: quant = adaptive_instance_norm(quant, lq_feat)
+        return self.decode(quant, taps, w), logits, lq_feat
+
+# %% ../../nbs/06_models.codeformer.ipynb #8ec94da7
 @patch
 def fix_modules(self: CodeFormer, names=('quantize', 'generator')):
     "Freeze the named parts (`requires_grad=False`), as upstream's `fix_modules`."
@@ -183,18 +200,14 @@ def set_gradient_path(self: CodeFormer, **switches):
     self.config = dataclasses.replace(self.config, **switches)
     return self
 
-# %% ../../nbs/06_models.codeformer.ipynb #875a1d1c
+# %% ../../nbs/06_models.codeformer.ipynb #d7fdd2f2
 @patch
 def load_vqgan(self: CodeFormer, weights, source: str = '', key: str | None = None):
     "Strictly load stage-I VQGAN weights (a state dict or file, e.g. `vqgan_code1024.pth`) into encoder, codebook, generator."
     load_weights(_VQGANPart(self), weights, source, key)
     return self
 
-@patch
-def check_input(self: CodeFormer, x, name: str = 'x'):
-    check_images(x, down_factor=self.config.down_factor, size=self.config.img_size, name=name)
-
-# %% ../../nbs/06_models.codeformer.ipynb #ce6dfe69
+# %% ../../nbs/06_models.codeformer.ipynb #b4112729
 @patch
 def predict_logits(self: CodeFormer, lq_feat):
     "Transformer code prediction: lq_feat B×D×H×W → logits B×HW×K (no softmax)."
@@ -214,23 +227,7 @@ def decode(self: CodeFormer, quant, taps: dict | None = None, w: float = 0.0):
             x = self.fuse_convs_dict[key](enc, x, w)
     return x
 
-# %% ../../nbs/06_models.codeformer.ipynb #4db20a94
-@patch
-def forward(self: CodeFormer, x, w: float = 0.0, adain: bool = False, code_only: bool = False, detach_16: bool | None = None):
-    "`(out, logits, lq_feat)`; `code_only` → `(logits, lq_feat)`. `detach_16` overrides `config.detach_quant` (upstream name)."
-    self.check_input(x)
-    w = float(w)
-    if not w >= 0: raise ValueError(f'w (fidelity weight) must be >= 0, got {w}')
-    fuse = not code_only and w > 0
-    lq_feat, taps = self.encoder(x, taps=[int(r) for r in self.config.connections]) if fuse else (self.encoder(x), None)
-    logits = self.predict_logits(lq_feat)                          # B×HW×K
-    if code_only: return logits, lq_feat
-    quant = lookup_codes(logits, self.quantize.embedding.weight, lq_feat.shape[-2:], self.config.lookup, self.config.tau)
-    if (self.config.detach_quant if detach_16 is None else detach_16): quant = quant.detach()
-    if adain: quant = adaptive_instance_norm(quant, lq_feat)
-    return self.decode(quant, taps, w), logits, lq_feat
-
-# %% ../../nbs/06_models.codeformer.ipynb #8bc99a78
+# %% ../../nbs/06_models.codeformer.ipynb #129f7a31
 @patch
 def restore(self: CodeFormer, x, w: float = 0.5, batch_size: int = 8, bf16: bool = False, channels_last: bool = False):
     "Restore aligned faces `x` (B×3×H×W in [-1,1]) like upstream inference: eval mode, no grad, `adain=True`, in chunks."
