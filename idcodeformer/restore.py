@@ -23,7 +23,7 @@ from .weights import REGISTRY, WeightsError, ensure, file_sha256, load_checkpoin
 
 # %% auto #0
 __all__ = ['EXIT_OK', 'EXIT_SOME_FAILED', 'EXIT_USAGE', 'EXIT_SETUP', 'align_matrix', 'align_face', 'inverse_matrix',
-           'paste_mask', 'paste_back', 'load_restorer', 'is_gray', 'to_gray', 'Restored', 'FaceRestorer',
+           'paste_mask', 'paste_back', 'paste_faces', 'load_restorer', 'is_gray', 'to_gray', 'Restored', 'FaceRestorer',
            'gather_inputs', 'probe_image', 'cli_main']
 
 # %% ../nbs/11_restore.ipynb #084072b4
@@ -74,14 +74,19 @@ def paste_mask(M: np.ndarray, size: int, hw: tuple[int, int], upscale: float = 1
 
 def paste_back(canvas: np.ndarray, face: np.ndarray, M: np.ndarray, upscale: float = 1.0) -> np.ndarray:
     "`canvas` (the image, already upscaled by `upscale`) with the aligned `face` blended back in; a new array."
+    return paste_faces(canvas, [face], [M], upscale)
+
+def paste_faces(canvas: np.ndarray, faces, mats, upscale: float = 1.0) -> np.ndarray:
+    """`canvas` with every aligned face blended back in, in order (a later face over an earlier one where they meet): one copy
+    of the photograph for all faces, and each face's warp and blend only over the rectangle it covers."""
     out = canvas.copy()
-    region, mask, inv_r = paste_mask(M, face.shape[0], canvas.shape[:2], upscale)
-    if region is None: return out
-    x0, y0, x1, y1 = region
-    warped = cv2.warpAffine(face, inv_r, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    bg = out[y0:y1, x0:x1].astype(np.float32)
-    m = mask[..., None]
-    out[y0:y1, x0:x1] = np.clip(np.round(m * warped + (1 - m) * bg), 0, 255).astype(np.uint8)
+    for face, M in zip(faces, mats):
+        region, mask, inv_r = paste_mask(M, face.shape[0], out.shape[:2], upscale)
+        if region is None: continue
+        x0, y0, x1, y1 = region
+        warped = cv2.warpAffine(face, inv_r, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        bg, m = out[y0:y1, x0:x1].astype(np.float32), mask[..., None]
+        out[y0:y1, x0:x1] = np.clip(np.round(m * warped + (1 - m) * bg), 0, 255).astype(np.uint8)
     return out
 
 # %% ../nbs/11_restore.ipynb #c2504089
@@ -240,7 +245,7 @@ def _compose(self: FaceRestorer, p: dict, restored: np.ndarray) -> Restored:
     img, timing, s = p['img'], p['timing'], self.upscale
     t = time.perf_counter()
     out = img if s == 1 else cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_LINEAR)
-    for face, M in zip(restored, p['mats']): out = paste_back(out, face, M, s)
+    out = paste_faces(out, restored, p['mats'], s)
     gray = is_gray(img)
     if gray: out, restored = to_gray(out), np.stack([to_gray(r) for r in restored])
     timing['paste'] = time.perf_counter() - t

@@ -4,15 +4,20 @@
    given preset (default: official, 512 px).
 2. In-the-wild photographs (real photographs shipped with scikit-image and insightface): share of time in
    detection, alignment, the network and paste-back, from the per-phase timings `FaceRestorer` records.
+3. Paste-back of many faces into one large photograph: `paste_faces` (one copy of the photograph for all faces)
+   against `paste_back` once per face (a copy each), with the ratio of their times (`--paste-only` runs just this).
 
     python scripts/bench_restore.py --threads 2                       # CPU, official 512
     python scripts/bench_restore.py --device cuda --batch 8 --bf16    # GPU
 """
-import argparse, json, time
+import argparse, json, sys, time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_record import write_record
 
 
 def aligned_throughput(model, batch: int, n: int, bf16: bool) -> float:
@@ -44,6 +49,31 @@ def photo_phases(model, photos: dict, bf16: bool) -> dict:
     return out
 
 
+def paste_ratio(n_faces: int = 16, side: int = 3000, size: int = 512, repeats: int = 3) -> dict:
+    "Seconds to paste `n_faces` aligned `size` faces into a `side`² photograph: one copy for all vs one copy per face."
+    from idcodeformer.restore import paste_back, paste_faces
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    faces = rng.integers(0, 256, (n_faces, size, size, 3), dtype=np.uint8)
+    mats = []
+    for k in range(n_faces):                     # faces of ~300 px on a grid over the photograph
+        s, (x, y) = size / 300, divmod(k, int(np.ceil(np.sqrt(n_faces))))
+        mats.append(np.array([[s, 0, -s * (100 + 600 * x)], [0, s, -s * (100 + 600 * y)]]))
+    def per_face():
+        out = photo
+        for f, M in zip(faces, mats): out = paste_back(out, f, M)
+        return out
+    def once(): return paste_faces(photo, faces, mats)
+    assert np.array_equal(per_face(), once())
+    def best(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+        return round(min(times), 4)
+    t = {'per_face_s': best(per_face), 'paste_faces_s': best(once)}
+    return dict(n_faces=n_faces, photo=f'{side}x{side}', face_size=size, **t, ratio=round(t['paste_faces_s'] / t['per_face_s'], 3))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--preset', default='official', help='CodeFormer preset (random weights)')
@@ -54,8 +84,14 @@ def main():
     ap.add_argument('--bf16', action='store_true')
     ap.add_argument('--skip-photos', action='store_true')
     ap.add_argument('--json', help='also write the results here')
+    ap.add_argument('--paste-only', action='store_true', help='only the paste-back comparison (no network)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.paste_only:
+        res = paste_ratio()
+        print(json.dumps(res, indent=1))
+        if a.json: write_record(Path(a.json), __file__, None, threads=a.threads, paste=res)
+        return
     from idcodeformer.core import read_image
     from idcodeformer.models.codeformer import CodeFormer
     torch.manual_seed(0)
