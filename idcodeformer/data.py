@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 import cv2
+from fastcore.basics import patch
 import numpy as np
 import pandas as pd
 import torch
@@ -110,12 +111,14 @@ class AlignedFaceFolder(Dataset, _Epoch):
 
 # %% ../nbs/04_data.ipynb #6bda664d
 def identity_name(identity_index: int) -> str: return f'id{identity_index:07d}'
+
 def image_name(identity_index: int, image_index: int) -> str:
     "LFW-style file stem: image numbers start at 1 (`id0000123_0001` is image_index 0)."
     return f'{identity_name(identity_index)}_{image_index + 1:04d}'
 
 def _renderer_hash() -> str: return hashlib.sha1(Path(synthfaces.__file__).read_bytes()).hexdigest()[:10]
 
+# %% ../nbs/04_data.ipynb #8fa31ef3
 def _check_rates(rates: dict) -> dict[str, float]:
     bad = {m: p for m, p in rates.items() if m not in MARKS or not 0 <= p <= 1}
     if bad: raise ValueError(f'mark_rates: expected mark names from {sorted(MARKS)} with rates in [0, 1], got {bad}')
@@ -131,6 +134,7 @@ def parse_mark_rates(spec: str) -> dict[str, float]:
         if not eq: raise ValueError(f"mark_rates: expected 'mark=rate[,mark=rate]', got {spec!r}")
     return _check_rates(out)
 
+# %% ../nbs/04_data.ipynb #0c126aef
 class SynthFacesDataset(Dataset, _Epoch):
     "SynthFaces training identities; items {'lq', 'gt', 'identity', 'identity_index', 'marks', 'name'}."
     def __init__(self, n_identities: int, images_per_identity: int, size: int = 64, seed: int = 0,
@@ -148,28 +152,7 @@ class SynthFacesDataset(Dataset, _Epoch):
         tag = ''.join(f'_{m}{p:g}' for m, p in sorted(self.mark_rates.items()))
         self.cache = None if cache_dir is None else Path(cache_dir)/f'synthfaces_seed{seed}_{size}px_{_renderer_hash()}{tag}'
 
-    def identity(self, k: int):
-        "Identity `k` of the population; with `mark_rates`, those marks re-drawn at those rates (a fixed draw per identity)."
-        idn = sample_identity(self.seed, k)
-        if not self.mark_rates: return idn
-        rng = np.random.default_rng([self.seed, 0x4D52, int(k)])
-        return idn.with_marks(**{m: bool(rng.random() < p) for m, p in sorted(self.mark_rates.items())})
-
     def __len__(self): return self.n_ids * self.per_id
-
-    def hq(self, i: int) -> tuple[np.ndarray, str]:
-        "The HQ render of item `i` and its name (from the cache when there is one)."
-        k, j = divmod(int(i), self.per_id)
-        name = image_name(self.identity_indices[k], j)
-        path = None if self.cache is None else self.cache/f'{name}.png'
-        if path is not None and path.exists():
-            try: return read_image(path), name
-            except ImageError as e: warnings.warn(f'rendering again: {e}', BadImageWarning)   # e.g. a damaged disk
-        idx = self.identity_indices[k]
-        img = (render_face(self.identity(idx), sample_nuisance(self.seed, idx, j), self.size)[0] if self.mark_rates
-               else synth_face(self.seed, idx, j, size=self.size)[0])
-        if path is not None: write_image(path, img)                                        # atomic: safe across workers
-        return img, name
 
     def __getitem__(self, i):
         if not 0 <= i < len(self): raise IndexError(f'index {i} out of range for {len(self)} items')
@@ -178,6 +161,31 @@ class SynthFacesDataset(Dataset, _Epoch):
         k = i // self.per_id
         return {'lq': img2tensor(lq), 'gt': img2tensor(gt), 'identity': k, 'identity_index': self.identity_indices[k],
                 'marks': self.marks[k], 'name': name}
+
+# %% ../nbs/04_data.ipynb #ae3c9622
+@patch
+def identity(self: SynthFacesDataset, k: int):
+    "Identity `k` of the population; with `mark_rates`, those marks re-drawn at those rates (a fixed draw per identity)."
+    idn = sample_identity(self.seed, k)
+    if not self.mark_rates: return idn
+    rng = np.random.default_rng([self.seed, 0x4D52, int(k)])
+    return idn.with_marks(**{m: bool(rng.random() < p) for m, p in sorted(self.mark_rates.items())})
+
+# %% ../nbs/04_data.ipynb #368193e6
+@patch
+def hq(self: SynthFacesDataset, i: int) -> tuple[np.ndarray, str]:
+    "The HQ render of item `i` and its name (from the cache when there is one)."
+    k, j = divmod(int(i), self.per_id)
+    name = image_name(self.identity_indices[k], j)
+    path = None if self.cache is None else self.cache/f'{name}.png'
+    if path is not None and path.exists():
+        try: return read_image(path), name
+        except ImageError as e: warnings.warn(f'rendering again: {e}', BadImageWarning)   # e.g. a damaged disk
+    idx = self.identity_indices[k]
+    img = (render_face(self.identity(idx), sample_nuisance(self.seed, idx, j), self.size)[0] if self.mark_rates
+           else synth_face(self.seed, idx, j, size=self.size)[0])
+    if path is not None: write_image(path, img)                                        # atomic: safe across workers
+    return img, name
 
 # %% ../nbs/04_data.ipynb #007ee5bf
 def _by_stem(folder) -> dict[str, Path]:

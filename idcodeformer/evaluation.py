@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
+from fastcore.basics import patch
 import numpy as np
 import pandas as pd
 import torch
@@ -117,11 +118,6 @@ def match_folders(restored_dir, gt_dir) -> list[tuple[str, Path, Path]]:
     return pairs
 
 # %% ../nbs/09a_evaluation.ipynb #c67cdccc
-def _nanmean_rows(x: np.ndarray) -> np.ndarray:
-    n = np.isfinite(x).sum(1) if not np.isinf(x).any() else (~np.isnan(x)).sum(1)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(n > 0, np.nansum(x, 1) / np.maximum(n, 1), np.nan)
-
 def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0, groups=None) -> np.ndarray:
     """Resampled indices, one row per resample, shared by every statistic of one summary: n items with replacement,
     or, with `groups` (a label per item), the groups with replacement, each drawn group bringing all its items.
@@ -139,6 +135,12 @@ def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0, groups=None) ->
     for r, row in zip(out, rows): r[:len(row)] = row
     return out
 
+# %% ../nbs/09a_evaluation.ipynb #737b9da9
+def _nanmean_rows(x: np.ndarray) -> np.ndarray:
+    n = np.isfinite(x).sum(1) if not np.isinf(x).any() else (~np.isnan(x)).sum(1)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(n > 0, np.nansum(x, 1) / np.maximum(n, 1), np.nan)
+
 def bootstrap_mean(values, idx: np.ndarray) -> dict:
     "Mean (NaN-skipping), 95% percentile interval over the resamples `idx`, and counts."
     v = np.asarray(values, np.float64)
@@ -148,6 +150,7 @@ def bootstrap_mean(values, idx: np.ndarray) -> dict:
     lo, hi = (np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(boot).any() else (np.nan, np.nan))
     return {'mean': mean, 'ci95': [float(lo), float(hi)], 'n': int(ok.sum())}
 
+# %% ../nbs/09a_evaluation.ipynb #26bd35f4
 def paired_compare(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str] | None = None, n_boot: int = 1000,
                    seed: int = 0, labels: tuple[str, str] = ('A', 'B'), cluster: str | None = None) -> pd.DataFrame:
     """Per metric: mean of A, mean of B, A − B with its paired-bootstrap 95% CI; rows matched by the `name` column.
@@ -227,6 +230,7 @@ class EvalResult:
     summary: dict
     out_dir: Path | None = None
 
+# %% ../nbs/09a_evaluation.ipynb #ddc0f6af
 class _Setup:
     "The metric objects of one evaluation, built once."
     def __init__(self, metrics, proto: Protocol, pairs, gt_files, *, id_nets, manifest, mark_classifier, landmark_model,
@@ -248,111 +252,128 @@ class _Setup:
                                             'to record it as skipped instead)') from e
                 self.skipped[m] = f'{type(e).__name__}: {e}'
 
-    def _setup_lpips(self, **_):
-        try: self.lp = M.LPIPSMetric(self.proto.lpips_net, 'pretrained', self.device)
-        except W.WeightsError:
-            if not self.substitutes: raise
-            self.lp = M.LPIPSMetric(self.proto.lpips_net, 'random', self.device)
-        self.nets.append(self.lp.info)
+# %% ../nbs/09a_evaluation.ipynb #ed18b964
+@patch
+def _attr(self: _Setup, obj, what):
+    if obj is None: raise MetricUnavailable(f'no {what} given')
+    if isinstance(obj, (str, Path)):
+        rec = M.file_record(obj)
+        obj = probes.load_attr_net(obj); obj.net.to(self.device)
+        return obj, [rec]
+    return obj, []
 
-    def _setup_fid(self, gt_files, fid_reference, fid_cache, **_):
-        if len(gt_files) < 2: raise MetricUnavailable(f'FID needs at least 2 images, got {len(gt_files)}')
-        self.inc = M.InceptionFeatures(self.device, allow_unverified=self.substitutes)
-        self.nets.append(self.inc.info)
-        ref = fid_reference or self.proto.fid_reference
-        if ref == 'gt':
-            key = M.fid_reference_key(gt_files, self.inc.weights_sha256)
-            path = Path(fid_cache or M.fid_cache_dir())/f'gt-{key}.npz'
-            if path.exists(): self.fid_ref = (*M.load_fid_stats(path)[:2], {'reference': 'gt', 'key': key, 'cache': str(path), 'cached': True})
-            else: self.fid_save = (path, key)     # GT features are computed during the pass, then cached
-        else:
-            mu, sigma, meta = M.load_fid_stats(ref)
-            self.fid_ref = (mu, sigma, {'reference': str(ref), **meta, 'sha256': M.sha256_of(ref)})
+# %% ../nbs/09a_evaluation.ipynb #425d0355
+@patch
+def _setup_lpips(self: _Setup, **_):
+    try: self.lp = M.LPIPSMetric(self.proto.lpips_net, 'pretrained', self.device)
+    except W.WeightsError:
+        if not self.substitutes: raise
+        self.lp = M.LPIPSMetric(self.proto.lpips_net, 'random', self.device)
+    self.nets.append(self.lp.info)
 
-    def _setup_fd(self, gt_files, feature_net, **_):
-        if len(gt_files) < 2: raise MetricUnavailable(f'FD (synth-feat) needs at least 2 images, got {len(gt_files)}')
-        self.fnet, files = self._attr(feature_net, 'feature network for FD (synth-feat) (feature_net=...; CLI --feature-net: '
-                                      'a SynthFaces parameter regressor, probes.train_param_regressor + save_attr_net)')
-        if not callable(getattr(self.fnet, 'features', None)):
-            raise ValueError(f'FD (synth-feat) needs a network with .features (a probes.ParamRegressor), got {type(self.fnet).__name__}')
-        self.fd_info = M.NetInfo('fd[synth-feat]', getattr(self.fnet, 'description', type(self.fnet).__name__), files)
-        self.nets.append(self.fd_info)
+@patch
+def _setup_fid(self: _Setup, gt_files, fid_reference, fid_cache, **_):
+    if len(gt_files) < 2: raise MetricUnavailable(f'FID needs at least 2 images, got {len(gt_files)}')
+    self.inc = M.InceptionFeatures(self.device, allow_unverified=self.substitutes)
+    self.nets.append(self.inc.info)
+    ref = fid_reference or self.proto.fid_reference
+    if ref == 'gt':
+        key = M.fid_reference_key(gt_files, self.inc.weights_sha256)
+        path = Path(fid_cache or M.fid_cache_dir())/f'gt-{key}.npz'
+        if path.exists(): self.fid_ref = (*M.load_fid_stats(path)[:2], {'reference': 'gt', 'key': key, 'cache': str(path), 'cached': True})
+        else: self.fid_save = (path, key)     # GT features are computed during the pass, then cached
+    else:
+        mu, sigma, meta = M.load_fid_stats(ref)
+        self.fid_ref = (mu, sigma, {'reference': str(ref), **meta, 'sha256': M.sha256_of(ref)})
 
-    def _setup_attrs(self, feature_net, **_):
-        if self.manifest is None:
-            raise MetricUnavailable("attribute drift compares with the renderer's identity parameters: pass the test set manifest "
-                                    '(manifest=...; CLI --manifest)')
-        self.pnet, files = (self.fnet, []) if self.fnet is not None else self._attr(feature_net, 'parameter regressor for attribute '
-                                                                                    'drift (feature_net=...; CLI --feature-net)')
-        if list(getattr(self.pnet, 'names', [])) != list(probes.IDENTITY_PARAMS):
-            raise ValueError(f'attribute drift needs a probes.ParamRegressor of the {len(probes.IDENTITY_PARAMS)} IDENTITY_PARAMS')
-        self.nets.append(M.NetInfo('attr_*/pull_*', getattr(self.pnet, 'description', ''), files))
+# %% ../nbs/09a_evaluation.ipynb #7f8a7a43
+@patch
+def _setup_fd(self: _Setup, gt_files, feature_net, **_):
+    if len(gt_files) < 2: raise MetricUnavailable(f'FD (synth-feat) needs at least 2 images, got {len(gt_files)}')
+    self.fnet, files = self._attr(feature_net, 'feature network for FD (synth-feat) (feature_net=...; CLI --feature-net: '
+                                  'a SynthFaces parameter regressor, probes.train_param_regressor + save_attr_net)')
+    if not callable(getattr(self.fnet, 'features', None)):
+        raise ValueError(f'FD (synth-feat) needs a network with .features (a probes.ParamRegressor), got {type(self.fnet).__name__}')
+    self.fd_info = M.NetInfo('fd[synth-feat]', getattr(self.fnet, 'description', type(self.fnet).__name__), files)
+    self.nets.append(self.fd_info)
 
-    def _setup_ids(self, id_nets, **_):
-        for role in ('loss', 'judge'):
-            if role in self.id_nets: continue
-            if role not in id_nets:
-                msg = f'no {role} identity network given (id_nets={{{role!r}: ...}}; CLI --id-{role} SPEC)'
-                if not self.allow_missing: raise MetricUnavailable(msg)
-                self.skipped[f'ids/deg ({role})'] = msg; continue
-            net = _as_identity_net(id_nets[role])
-            self.id_nets[role] = net
-            self.nets.append(M.NetInfo(f'ids_{role}/deg_{role}', net.description or type(net.embedder).__name__,
-                                       [M.file_record(f) for f in net.files]))
-        for role in id_nets:
-            if role not in ('loss', 'judge'): raise MetricUnavailable(f'identity roles are "loss" and "judge", got {role!r}')
-        if not self.id_nets: raise MetricUnavailable('no identity network given')
-    _setup_deg = _setup_ids
+@patch
+def _setup_attrs(self: _Setup, feature_net, **_):
+    if self.manifest is None:
+        raise MetricUnavailable("attribute drift compares with the renderer's identity parameters: pass the test set manifest "
+                                '(manifest=...; CLI --manifest)')
+    self.pnet, files = (self.fnet, []) if self.fnet is not None else self._attr(feature_net, 'parameter regressor for attribute '
+                                                                                'drift (feature_net=...; CLI --feature-net)')
+    if list(getattr(self.pnet, 'names', [])) != list(probes.IDENTITY_PARAMS):
+        raise ValueError(f'attribute drift needs a probes.ParamRegressor of the {len(probes.IDENTITY_PARAMS)} IDENTITY_PARAMS')
+    self.nets.append(M.NetInfo('attr_*/pull_*', getattr(self.pnet, 'description', ''), files))
 
-    def _setup_deg_vqfr(self, vqfr_weights, **_):
-        try: self.vq = M.VQFRDeg(vqfr_weights, self.device)
-        except (W.WeightsError, FileNotFoundError):
-            if not self.substitutes: raise
-            from idcodeformer.models.arcface import resnet_arcface
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(0)
-                self.vq = M.VQFRDeg(net=resnet_arcface(), device=self.device)
-            self.vq.info.metric = 'deg_vqfr[random-weights]'
-        self.nets.append(self.vq.info)
+# %% ../nbs/09a_evaluation.ipynb #6d90d3fc
+@patch
+def _setup_ids(self: _Setup, id_nets, **_):
+    for role in ('loss', 'judge'):
+        if role in self.id_nets: continue
+        if role not in id_nets:
+            msg = f'no {role} identity network given (id_nets={{{role!r}: ...}}; CLI --id-{role} SPEC)'
+            if not self.allow_missing: raise MetricUnavailable(msg)
+            self.skipped[f'ids/deg ({role})'] = msg; continue
+        net = _as_identity_net(id_nets[role])
+        self.id_nets[role] = net
+        self.nets.append(M.NetInfo(f'ids_{role}/deg_{role}', net.description or type(net.embedder).__name__,
+                                   [M.file_record(f) for f in net.files]))
+    for role in id_nets:
+        if role not in ('loss', 'judge'): raise MetricUnavailable(f'identity roles are "loss" and "judge", got {role!r}')
+    if not self.id_nets: raise MetricUnavailable('no identity network given')
+_Setup._setup_deg = _Setup._setup_ids
 
-    def _attr(self, obj, what):
-        if obj is None: raise MetricUnavailable(f'no {what} given')
-        if isinstance(obj, (str, Path)):
-            rec = M.file_record(obj)
-            obj = probes.load_attr_net(obj); obj.net.to(self.device)
-            return obj, [rec]
-        return obj, []
+@patch
+def _setup_deg_vqfr(self: _Setup, vqfr_weights, **_):
+    try: self.vq = M.VQFRDeg(vqfr_weights, self.device)
+    except (W.WeightsError, FileNotFoundError):
+        if not self.substitutes: raise
+        from idcodeformer.models.arcface import resnet_arcface
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            self.vq = M.VQFRDeg(net=resnet_arcface(), device=self.device)
+        self.vq.info.metric = 'deg_vqfr[random-weights]'
+    self.nets.append(self.vq.info)
 
-    def _setup_lmd(self, landmark_model, **_):
-        if isinstance(landmark_model, str) and landmark_model == 'dlib':
-            from idcodeformer.faces import DlibLandmarks
-            self.lm, files = DlibLandmarks(), [M.file_record(W.weight_path('dlib_landmarks68'), 'dlib_landmarks68')]
-        else: self.lm, files = self._attr(landmark_model, 'landmark model (landmark_model=...; CLI --landmark-model)')
-        if self.proto.lmd_reference == 'manifest' and self.manifest is None:
-            raise MetricUnavailable(f"protocol {self.proto.name!r} measures LMD against the renderer's landmarks: "
-                                    'pass the test set manifest (manifest=...; CLI --manifest)')
-        self.nets.append(M.NetInfo('lmd', f'landmark model {getattr(self.lm, "name", type(self.lm).__name__)}', files))
+# %% ../nbs/09a_evaluation.ipynb #90ff6249
+@patch
+def _setup_lmd(self: _Setup, landmark_model, **_):
+    if isinstance(landmark_model, str) and landmark_model == 'dlib':
+        from idcodeformer.faces import DlibLandmarks
+        self.lm, files = DlibLandmarks(), [M.file_record(W.weight_path('dlib_landmarks68'), 'dlib_landmarks68')]
+    else: self.lm, files = self._attr(landmark_model, 'landmark model (landmark_model=...; CLI --landmark-model)')
+    if self.proto.lmd_reference == 'manifest' and self.manifest is None:
+        raise MetricUnavailable(f"protocol {self.proto.name!r} measures LMD against the renderer's landmarks: "
+                                'pass the test set manifest (manifest=...; CLI --manifest)')
+    self.nets.append(M.NetInfo('lmd', f'landmark model {getattr(self.lm, "name", type(self.lm).__name__)}', files))
 
-    def _setup_dlib(self, **_):
-        from idcodeformer.faces import DlibJudge
-        self.dlib = DlibJudge()
-        files = [M.file_record(W.weight_path(n), n) for n in ('dlib_landmarks5', 'dlib_face_descriptor')]
-        self.nets.append(M.NetInfo('ids_dlib/dist_dlib', f'{self.dlib.name} on the aligned faces (same person below {self.dlib.threshold})', files))
+@patch
+def _setup_dlib(self: _Setup, **_):
+    from idcodeformer.faces import DlibJudge
+    self.dlib = DlibJudge()
+    files = [M.file_record(W.weight_path(n), n) for n in ('dlib_landmarks5', 'dlib_face_descriptor')]
+    self.nets.append(M.NetInfo('ids_dlib/dist_dlib', f'{self.dlib.name} on the aligned faces (same person below {self.dlib.threshold})', files))
 
-    def _setup_marks(self, mark_classifier, **_):
-        self.clf, files = self._attr(mark_classifier, 'mark classifier (mark_classifier=...; CLI --mark-classifier)')
-        self.nets.append(M.NetInfo('ret_*', f'mark classifier ({len(self.clf.marks)} marks)', files))
+@patch
+def _setup_marks(self: _Setup, mark_classifier, **_):
+    self.clf, files = self._attr(mark_classifier, 'mark classifier (mark_classifier=...; CLI --mark-classifier)')
+    self.nets.append(M.NetInfo('ret_*', f'mark classifier ({len(self.clf.marks)} marks)', files))
 
-    def _setup_verif(self, pairs, id_nets, pairs_file, **_):
-        from idcodeformer.data import read_pairs
-        if not self.id_nets: self._setup_ids(id_nets=id_nets)
-        pf = pairs_file or (self.manifest['pairs_file'] if self.manifest else None)
-        if pf is None: raise MetricUnavailable('verification needs a pair list (pairs_file=... or a manifest naming one; CLI --pairs/--manifest)')
-        names = {n for n, _, _ in pairs}
-        self.pairs = [(f'{p.name1}_{p.i:04d}', f'{p.name2}_{p.j:04d}', p.same) for p in read_pairs(pf)]
-        missing = sorted({x for a, b, _ in self.pairs for x in (a, b) if x not in names})
-        if missing: raise MetricUnavailable(f'{pf}: {len(missing)} image(s) of the pair list are not in the evaluated set: {_preview(missing)}')
-        self.pairs_file = Path(pf)
+# %% ../nbs/09a_evaluation.ipynb #98ce5767
+@patch
+def _setup_verif(self: _Setup, pairs, id_nets, pairs_file, **_):
+    from idcodeformer.data import read_pairs
+    if not self.id_nets: self._setup_ids(id_nets=id_nets)
+    pf = pairs_file or (self.manifest['pairs_file'] if self.manifest else None)
+    if pf is None: raise MetricUnavailable('verification needs a pair list (pairs_file=... or a manifest naming one; CLI --pairs/--manifest)')
+    names = {n for n, _, _ in pairs}
+    self.pairs = [(f'{p.name1}_{p.i:04d}', f'{p.name2}_{p.j:04d}', p.same) for p in read_pairs(pf)]
+    missing = sorted({x for a, b, _ in self.pairs for x in (a, b) if x not in names})
+    if missing: raise MetricUnavailable(f'{pf}: {len(missing)} image(s) of the pair list are not in the evaluated set: {_preview(missing)}')
+    self.pairs_file = Path(pf)
 
 # %% ../nbs/09a_evaluation.ipynb #e5ba895b
 def _batches(pairs, batch_size: int):
@@ -367,6 +388,7 @@ def _decode(batch):
     "Decode a batch once: (names, restored uint8 N×H×W×3, GT uint8 N×H×W×3, pairs)."
     return [n for n, _, _ in batch], np.stack([read_image(r) for _, r, _ in batch]), np.stack([read_image(g) for _, _, g in batch]), batch
 
+# %% ../nbs/09a_evaluation.ipynb #5183bd3a
 class _Pass:
     "Scores batches with every metric of a `_Setup`, accumulating per-image columns and set-level features."
     def __init__(self, s: _Setup):
@@ -408,53 +430,62 @@ class _Pass:
         self.names += names
         for k, v in out.items(): self.cols[k].append(np.asarray(v, np.float64))
 
-    def _truth(self, names, key):
-        recs = self.s.manifest['images']
-        missing = [n for n in names if n not in recs]
-        if missing: raise EvaluationInputError(f'{self.s.manifest["path"]}: no record for {_preview(missing)}')
-        return [recs[n][key] for n in names]
+# %% ../nbs/09a_evaluation.ipynb #0c29d6b4
+@patch
+def _truth(self: _Pass, names, key):
+    recs = self.s.manifest['images']
+    missing = [n for n in names if n not in recs]
+    if missing: raise EvaluationInputError(f'{self.s.manifest["path"]}: no record for {_preview(missing)}')
+    return [recs[n][key] for n in names]
 
-    def _lmd(self, names, r8, g8):
-        pred_r = self.s.lm(r8)
-        if self.s.proto.lmd_reference == 'manifest':
-            truth = np.asarray(self._truth(names, 'landmarks'), np.float64)
-            return {'lmd': M.landmark_distance(pred_r, truth), 'lmd_gt': M.landmark_distance(self.s.lm(g8), truth)}
-        return {'lmd': M.landmark_distance(pred_r, self.s.lm(g8))}
+@patch
+def _lmd(self: _Pass, names, r8, g8):
+    pred_r = self.s.lm(r8)
+    if self.s.proto.lmd_reference == 'manifest':
+        truth = np.asarray(self._truth(names, 'landmarks'), np.float64)
+        return {'lmd': M.landmark_distance(pred_r, truth), 'lmd_gt': M.landmark_distance(self.s.lm(g8), truth)}
+    return {'lmd': M.landmark_distance(pred_r, self.s.lm(g8))}
 
-    def _attrs(self, names, rt, gt):
-        """Per attribute group (and 'all'), in the regressor's standard deviations: `attr_<g>` the restored face's reading
-        against the renderer's value, `attr_gt_<g>` the GT face's (the regressor's own error), and `pull_<g>` how much closer
-        to the training mean the restoration reads than its GT face (> 0: drift towards the average face)."""
-        net = self.s.pnet
-        z = lambda p: (p - net.mean) / net.std
-        truth = z(np.stack([probes.identity_params(p) for p in self._truth(names, 'identity_params')]))
-        zr, zg = z(net(rt)), z(net(gt))
-        err_r, err_g, pull = np.abs(zr - truth), np.abs(zg - truth), np.abs(zg) - np.abs(zr)
-        out = {}
-        for g, params in {**probes.ATTRIBUTE_GROUPS, 'all': probes.IDENTITY_PARAMS}.items():
-            k = [probes.IDENTITY_PARAMS.index(p) for p in params]
-            out[f'attr_{g}'], out[f'attr_gt_{g}'], out[f'pull_{g}'] = err_r[:, k].mean(1), err_g[:, k].mean(1), pull[:, k].mean(1)
-        return out
+# %% ../nbs/09a_evaluation.ipynb #3a10daf0
+@patch
+def _attrs(self: _Pass, names, rt, gt):
+    """Per attribute group (and 'all'), in the regressor's standard deviations: `attr_<g>` the restored face's reading
+    against the renderer's value, `attr_gt_<g>` the GT face's (the regressor's own error), and `pull_<g>` how much closer
+    to the training mean the restoration reads than its GT face (> 0: drift towards the average face)."""
+    net = self.s.pnet
+    z = lambda p: (p - net.mean) / net.std
+    truth = z(np.stack([probes.identity_params(p) for p in self._truth(names, 'identity_params')]))
+    zr, zg = z(net(rt)), z(net(gt))
+    err_r, err_g, pull = np.abs(zr - truth), np.abs(zg - truth), np.abs(zg) - np.abs(zr)
+    out = {}
+    for g, params in {**probes.ATTRIBUTE_GROUPS, 'all': probes.IDENTITY_PARAMS}.items():
+        k = [probes.IDENTITY_PARAMS.index(p) for p in params]
+        out[f'attr_{g}'], out[f'attr_gt_{g}'], out[f'pull_{g}'] = err_r[:, k].mean(1), err_g[:, k].mean(1), pull[:, k].mean(1)
+    return out
 
-    def _marks(self, names, r8, g8):
-        clf = self.s.clf
-        det_r, det_g = clf.predict(r8), clf.predict(g8)
-        prev = self.s.manifest['mark_prevalence'] if self.s.manifest else {}
-        prev = prev if all(m in prev for m in clf.marks) else None
-        if self.s.manifest is not None:
-            carried = np.array([[bool(rec[m]) for m in clf.marks] for rec in self._truth(names, 'marks')])
-            nan = np.full(carried.shape, np.nan)
-            found = carried & det_g                                   # carriers whose GT face the detector finds
-            extra = {**{f'fp_{m}': v for m, v in zip(clf.marks, np.where(~carried, det_r, nan).T)},        # false positives
-                     **{f'fp_gt_{m}': v for m, v in zip(clf.marks, np.where(~carried, det_g, nan).T)},
-                     **{f'retrel_{m}': v for m, v in zip(clf.marks, np.where(found, det_r, nan).T)}}  # kept, of what GT shows
-            return {**M.mark_retention(carried, det_r, clf.marks, prev),
-                    **M.mark_retention(carried, det_g, clf.marks, prev, prefix='ret_gt'), **extra}
-        return M.mark_retention(det_g, det_r, clf.marks, prev)   # no ground truth: the classifier on the GT decides
+# %% ../nbs/09a_evaluation.ipynb #06114874
+@patch
+def _marks(self: _Pass, names, r8, g8):
+    clf = self.s.clf
+    det_r, det_g = clf.predict(r8), clf.predict(g8)
+    prev = self.s.manifest['mark_prevalence'] if self.s.manifest else {}
+    prev = prev if all(m in prev for m in clf.marks) else None
+    if self.s.manifest is not None:
+        carried = np.array([[bool(rec[m]) for m in clf.marks] for rec in self._truth(names, 'marks')])
+        nan = np.full(carried.shape, np.nan)
+        found = carried & det_g                                   # carriers whose GT face the detector finds
+        extra = {**{f'fp_{m}': v for m, v in zip(clf.marks, np.where(~carried, det_r, nan).T)},        # false positives
+                 **{f'fp_gt_{m}': v for m, v in zip(clf.marks, np.where(~carried, det_g, nan).T)},
+                 **{f'retrel_{m}': v for m, v in zip(clf.marks, np.where(found, det_r, nan).T)}}  # kept, of what GT shows
+        return {**M.mark_retention(carried, det_r, clf.marks, prev),
+                **M.mark_retention(carried, det_g, clf.marks, prev, prefix='ret_gt'), **extra}
+    return M.mark_retention(det_g, det_r, clf.marks, prev)   # no ground truth: the classifier on the GT decides
 
-    def table(self) -> pd.DataFrame:
-        df = pd.DataFrame({'name': self.names, **{k: np.concatenate(v) for k, v in self.cols.items()}})
-        return df.sort_values('name', kind='stable').reset_index(drop=True)
+# %% ../nbs/09a_evaluation.ipynb #7e724b47
+@patch
+def table(self: _Pass) -> pd.DataFrame:
+    df = pd.DataFrame({'name': self.names, **{k: np.concatenate(v) for k, v in self.cols.items()}})
+    return df.sort_values('name', kind='stable').reset_index(drop=True)
 
 # %% ../nbs/09a_evaluation.ipynb #ae8b4e58
 def _jsonable_float(x):
@@ -586,6 +617,7 @@ def evaluate(restored_dir, gt_dir, metrics: Sequence[str] | str | None = None, p
         if baseline is not None: atomic_write_text(out/'comparison.csv', comp.to_csv(index=False, float_format='%.10g'))
     return res
 
+# %% ../nbs/09a_evaluation.ipynb #aba6b972
 def _versions() -> dict:
     import importlib.metadata as md
     out = {}

@@ -152,6 +152,7 @@ def combine_seeds(summaries: pd.DataFrame, evals: pd.DataFrame, n_boot: int = 10
         out_s.append(pd.DataFrame([row]))
     return (pd.concat(out_s, ignore_index=True), pd.concat(out_e, ignore_index=True), pd.DataFrame(per_seed))
 
+# %% ../nbs/12b_results.ipynb #d0233fa3
 def delta_seed_sd(evals: pd.DataFrame, a: str = 'ID-CodeFormer', b: str = 'CodeFormer', metrics=MAIN_METRICS) -> dict[str, str]:
     """`d_<metric>_<severity>_w<w>_seed_sd`: the SD over seeds of `a` − `b` (seed k of one paired with seed k of the other),
     from evaluations that hold several seeds (before `combine_seeds`); empty for a single seed."""
@@ -365,6 +366,7 @@ def attribute_drift(evals: pd.DataFrame, w: float = 0.5, models=DRIFT_MODELS, a:
             rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/12b_results.ipynb #d1d4a6ad
 def plot_attribute_drift(drift: pd.DataFrame, models=DRIFT_MODELS):
     "Pull towards the training mean per attribute (bars with 95% intervals), one panel per severity; legend below."
     import matplotlib.pyplot as plt

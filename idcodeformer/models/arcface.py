@@ -265,6 +265,7 @@ class _Bottleneck(nn.Module):
         self.residual = stride == 1 and cin == cout
     def forward(self, x): return x + self.body(x) if self.residual else self.body(x)
 
+# %% ../../nbs/07_models.arcface.ipynb #8972ec90
 @dataclass(frozen=True)
 class MobileFaceNetConfig:
     "MobileFaceNet; defaults are the published network (112 px, 128-d embedding)."
@@ -279,6 +280,7 @@ class MobileFaceNetConfig:
         if self.input_size % 16: raise ValueError(f'MobileFaceNetConfig.input_size must be divisible by 16, got {self.input_size}')
         _check_channels(self.channels)
 
+# %% ../../nbs/07_models.arcface.ipynb #ea399f8c
 class MobileFaceNet(nn.Module):
     "RGB [-1, 1] N×3×S×S → raw (unnormalised) N×emb_dim; the GDC's kernel covers the last map (S/16)."
     in_chans, normalized_output = 3, False
@@ -299,6 +301,7 @@ class MobileFaceNet(nn.Module):
         if self.channels == 'bgr': x = x.flip(1)
         return self.embed(self.gdc(self.body(x))).flatten(1)
 
+# %% ../../nbs/07_models.arcface.ipynb #7a5d818b
 def mobilefacenet_small(input_size: int = 48, stem: int = 32, stages=((2, 32, 1, 2), (4, 64, 1, 2), (2, 64, 2, 1), (4, 128, 1, 2),
                         (2, 128, 1, 1)), head: int = 256, emb_dim: int = 512, **overrides) -> MobileFaceNet:
     """A reduced MobileFaceNet for CPU experiments: the judge of another family than the IR-SE loss network. At these widths
