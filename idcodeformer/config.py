@@ -78,6 +78,7 @@ class TrainConfig:
     w_schedule: str = 'upstream'         # upstream (phases scaled to `iters`) | constant (always small degradation at w_small) | mixed (every mix_every-th iteration large code-only, the rest small at w_small) | mixed_random (as mixed, but the large iterations decoded at w ~ U[0, 1] with image losses)
     w_small: float = 1.0                 # w of the first phase (and of every small iteration when constant)
     w_late: float = 1.3                  # w of the small iterations after the first phase (upstream 1.3)
+    code_loss_iters: str = 'all'         # stage III: all | large (code CE + feature L2 only on large-degradation iterations, stage II's inputs)
     mix_every: int = 15                  # upstream's last phase: every n-th iteration is small, the rest large code-only; mixed, mixed_random: every n-th is large
     # --- recognizer
     rec_arch: str = 'ir_se_small'        # ir_se_small | iresnet_small | mobilefacenet_small | ir_se | iresnet
@@ -151,6 +152,7 @@ def _check_config(cfg: TrainConfig) -> None:
     _check_choice('scheduler', cfg.scheduler, ('cosine_restart', 'multistep', 'constant'))
     _check_choice('w_schedule', cfg.w_schedule, ('upstream', 'constant', 'mixed', 'mixed_random'))
     _check_choice('ids_iters', cfg.ids_iters, ('image', 'all'))
+    _check_choice('code_loss_iters', cfg.code_loss_iters, ('all', 'large'))
     _check_choice('amp', cfg.amp, ('none', 'bf16', 'fp16'))
     _check_choice('rec_head', cfg.rec_head, ('arcface', 'cosface'))
     _check_choice('disc_init', cfg.disc_init, ('vqgan', 'scratch'))

@@ -468,7 +468,8 @@ def train_step(self: CFTTrainer, t, batch):
         if plan.decoded or decode_ids: out, logits, lq_feat = self.net(lq, w=plan.w)
         else: logits, lq_feat = self.net(lq, code_only=True)
         ce, feat = self.code_losses(logits, lq_feat, idx)
-        loss = cfg.ce_weight * ce + cfg.feat_weight * feat
+        codes_on = cfg.code_loss_iters == 'all' or not plan.small     # 'large': the codes learn from stage II's inputs only
+        loss = (cfg.ce_weight * ce + cfg.feat_weight * feat) * codes_on
         logs = {'ce': ce, 'feat': feat, 'w': torch.tensor(plan.w)}
         if plan.decoded:
             rec, rec_logs = self._reconstruction(out, gt)
