@@ -461,7 +461,8 @@ def eval_folders(root) -> dict[str, Path]:
 
 def plot_qualitative(root, evals: pd.DataFrame, severity: str = 'severe', w: float = 0.5,
                      columns=(('Input (LQ)', 'LQ'), ('CodeFormer', 'CodeFormer'), ('ID-CodeFormer', 'ID-CodeFormer')), k: int | None = None):
-    "Sample faces (rows): LQ | CodeFormer | ID-CodeFormer | GT, with the judge's IDS to the GT under each."
+    """Sample faces (rows, chosen by `study.sample_names`: carriers of the rarest marks, then faces without marks; each row
+    says what its face carries): LQ | CodeFormer | ID-CodeFormer | GT, with the judge's IDS to the GT under each."""
     import matplotlib.pyplot as plt
     from idcodeformer.core import read_image
     folders = eval_folders(root)
@@ -477,10 +478,15 @@ def plot_qualitative(root, evals: pd.DataFrame, severity: str = 'severe', w: flo
             sel = evals[(evals.label == label) & (evals.severity == severity) & (evals.name == n) & ((evals.w.isna()) if label == 'Input (LQ)' else np.isclose(evals.w, w))]
             axes[i, j].set_xlabel(f'IDS {sel[ids].iloc[0]:.3f}' if ids and len(sel) else '', fontsize=7)
             if i == 0: axes[i, j].set_title(title, fontsize=8)
+        row = evals[evals.name == n]
+        marks = [c[len('ret_'):] for c in evals.columns if c.startswith('ret_') and not c.startswith('ret_gt_')
+                 and c[len('ret_'):] not in ('rare', 'uncommon', 'common', 'all') and row[c].notna().any()]
+        axes[i, 0].set_ylabel(', '.join(marks) or 'no mark', fontsize=7)
         axes[i, -1].imshow(read_image(folders[columns[0][0]]/'samples'/'gt'/f'{n}.png'))
         if i == 0: axes[i, -1].set_title('GT', fontsize=8)
     for ax in axes.flat: ax.set_xticks([]); ax.set_yticks([])
-    fig.suptitle(f'Synth-Test {severity}, w = {w:g}; IDS = judge cosine similarity to the GT', fontsize=8)
+    fig.suptitle(f'Synth-Test {severity}, w = {w:g}; IDS = judge cosine similarity to the GT\nleft of each row: the marks its face '
+                 'carries (the rows: the evaluation\'s sample faces)', fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -241,14 +241,19 @@ def restore_folder(model, lq_dir, out_dir, w: float | None, batch_size: int = 16
     return out
 
 def sample_names(manifest: dict, k: int) -> list[str]:
-    "`k` test faces for the qualitative grid: the rarest marks first (one face per identity), then by name."
-    prev = manifest['mark_prevalence']
-    def rarity(rec): return min([prev[m] for m, on in rec['marks'].items() if on] or [1.0])
+    """`k` test faces for the qualitative grid, one per identity: the first carrier (by name) of each of the ⌈k/2⌉ rarest marks,
+    then faces without any mark (by name) for the rest, so the grid shows both what drift does to a mark and to a plain face."""
+    prev, recs = manifest['mark_prevalence'], sorted(manifest['images'], key=lambda r: r['name'])
     seen, out = set(), []
-    for rec in sorted(manifest['images'], key=lambda r: (rarity(r), r['name'])):
-        if rec['identity'] in seen: continue
-        seen.add(rec['identity']); out.append(rec['name'])
-    return out[:k]
+    def take(rec):
+        if rec['identity'] not in seen and len(out) < k: seen.add(rec['identity']); out.append(rec['name'])
+    for m in sorted(prev, key=prev.get)[:(k + 1) // 2]:
+        carrier = next((r for r in recs if r['marks'].get(m) and r['identity'] not in seen), None)
+        if carrier: take(carrier)
+    for r in recs:
+        if not any(r['marks'].values()): take(r)
+    for r in recs: take(r)                                    # too few of either: fill up by name
+    return out
 
 # %% ../nbs/12a_study.ipynb #c7040cef
 def prepare_test_set(test_set, n_identities: int, images_per_identity: int, size: int, seed: int = 0, n_pairs: int = 0,
