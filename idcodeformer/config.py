@@ -221,9 +221,13 @@ _SYNTH = {
 # From the recorded study's baseline stage II, decoding the severe iterations too at w ~ U[0, 1] (`mixed_random`)
 # took severe FD at w = 0.5 from 0.292 to 0.277; 1600 iterations instead of 800 took mild FD at w = 0.5 from 0.082
 # to 0.073 and mild PSNR at w = 1 from 27.13 to 27.66 dB (above the input's 27.39), severe FD at w = 0.5 stayed 0.290.
+# From that study's stage II again (results/tuning/stage3_fusion.csv): code losses only on the large iterations keep the
+# code predictor where stage II left it on severe inputs (FD at w = 0 0.220 instead of 0.250), discriminator feature
+# matching and GAN weight 0.5 make the fusion's output more realistic; together severe FD at w = 0.5 0.263 (the input's
+# 0.531) and mild 0.0897 (0.180), against 0.329 and 0.085 for the weights above, at 0.9 dB and 0.04 judge IDS on mild inputs.
 _SYNTH['III'] = dict(iters=1600, batch_size=8, lr=1e-4, lr_d=1e-4, scheduler='cosine_restart', lr_period=1600, eta_min=4e-5,
-                     gan_weight=0.1, disc_start=30, ema_decay=0.99, w_schedule='mixed_random', mix_every=2, w_small=1.0,
-                     disc_init='scratch')
+                     gan_weight=0.5, fm_weight=1.0, code_loss_iters='large', disc_start=30, ema_decay=0.99,
+                     w_schedule='mixed_random', mix_every=2, w_small=1.0, disc_init='scratch')
 # 300 iterations reach > 0.95 verification accuracy on HQ test pairs (the study checks it every run)
 _SYNTH['recognizer'] = dict(iters=300, batch_size=64, lr=2e-3, weight_decay=5e-4, scheduler='multistep',
                             milestones=(200, 260), gamma=0.1, ema_decay=0.0, n_identities=256, images_per_identity=8,
