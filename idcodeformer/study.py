@@ -79,7 +79,9 @@ STUDY_PRESETS = {
     # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudyPreset('synth', 'synth', iters={'recognizer': 300},
-                         test_identities=50, test_images_per_identity=4,
+                         # Synth-Test stratified so that every mark has at least 20 carrier identities (142 of the 150 are
+                         # chosen for their marks, the rest in split order); three images each keep the evaluation near 10 minutes.
+                         test_identities=150, test_images_per_identity=3, test_min_carriers=20,
                          ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',), ablation_stages=('III',),
                          ablation_iters={'II': 100, 'III': 100}),
 }
