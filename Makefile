@@ -28,10 +28,10 @@ test: env
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh
 
 study: env
-	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/run_study.py --preset synth
+	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/run_study.py --size synth
 
 quick: env
-	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/run_study.py --preset quick
+	@PATH="$(CURDIR)/$(BIN):$$PATH" python scripts/run_study.py --size quick
 
 # Rebuild every table, figure and number of results/ from the committed run records (seconds; changes no byte
 # unless the code that draws them changed). The executed notebook goes to runs/, which git ignores.

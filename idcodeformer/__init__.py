@@ -16,7 +16,7 @@ _API = {                      # name → module that defines it
     'FaceRestorer': 'restore', 'load_restorer': 'restore', 'Explorer': 'explorer', 'make_detector': 'faces', 'DlibJudge': 'faces',
     'synth_face': 'synthfaces', 'sample_identity': 'synthfaces', 'render_face': 'synthfaces',
     'build_synth_test': 'data', 'DegradationConfig': 'degradations', 'degrade': 'degradations',
-    'IdentityLoss': 'losses', 'study_preset': 'study', 'study_plan': 'study', 'run_steps': 'study',
+    'IdentityLoss': 'losses', 'study_size': 'plan', 'study_plan': 'plan', 'run_steps': 'study',
 }
 __all__ = sorted(_API)
 

@@ -12,7 +12,7 @@ import numpy as np
 from .config import TrainConfig
 from .core import ROOT
 from .data import FolderSource, IterationBatches, SynthSource, parse_mark_rates
-from .degradations import preset_for_size
+from .degradations import degradation_for_size
 
 # %% auto #0
 __all__ = ['make_source', 'WStep', 'w_plan', 'StageDegradation', 'iteration_batches']
@@ -69,8 +69,8 @@ class StageDegradation:
         return self.small if np.random.default_rng([self.cfg.seed, 0x12EC, t]).random() < self.cfg.rec_lq_prob else None
 
 def _deg(cfg: TrainConfig, name: str):
-    "Degradation preset `name` calibrated to the training size."
-    return preset_for_size(name, cfg.img_size)
+    "The named degradation `name` calibrated to the training size."
+    return degradation_for_size(name, cfg.img_size)
 
 # %% ../nbs/10a_batches.ipynb #26352814
 def iteration_batches(cfg: TrainConfig, source, rank: int = 0, world_size: int = 1) -> IterationBatches:

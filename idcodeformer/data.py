@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 
 from .core import (ROOT, IMAGE_EXTS, ImageError, atomic_write_json, atomic_write_text, img2tensor, list_images,
                                read_image, write_image)
-from .degradations import SYNTH_SEVERITIES, DegradationConfig, degrade, preset_for_size
+from .degradations import SYNTH_SEVERITIES, DegradationConfig, degrade, degradation_for_size
 from . import synthfaces
 from .synthfaces import MARKS, identity_indices, render_face, sample_identity, sample_nuisance, synth_face
 
@@ -62,10 +62,10 @@ def scan_images(paths, on_bad: str = 'skip', what: str = 'dataset', **check) -> 
 
 # %% ../nbs/04_data.ipynb #90bd7d92
 def resolve_degradation(degradation, size: int) -> DegradationConfig | None:
-    "A preset name (calibrated to `size` with `preset_for_size`), a `DegradationConfig`, or None (LQ = GT)."
+    "A named degradation (calibrated to `size` with `degradation_for_size`), a `DegradationConfig`, or None (LQ = GT)."
     if degradation is None or isinstance(degradation, DegradationConfig): return degradation
-    if isinstance(degradation, str): return preset_for_size(degradation, size)
-    raise TypeError(f'degradation must be a preset name, a DegradationConfig or None, got {type(degradation).__name__}')
+    if isinstance(degradation, str): return degradation_for_size(degradation, size)
+    raise TypeError(f'degradation must be a degradation name, a DegradationConfig or None, got {type(degradation).__name__}')
 
 def make_pair(gt: np.ndarray, cfg: DegradationConfig | None, rng: np.random.Generator, hflip: bool = True):
     "(GT, LQ) uint8 pair: GT flipped with probability 0.5 when `hflip`, LQ = `degrade(GT)` (GT itself when cfg is None)."
@@ -432,7 +432,7 @@ def build_synth_test(out_dir, n_identities: int = 100, images_per_identity: int 
     `min_carriers` > 0: identities chosen by `stratified_identities` (every mark on at least that many of them)."""
     if images_per_identity < 2: raise ValueError(f'images_per_identity must be >= 2 for same-identity pairs, got {images_per_identity}')
     out = _fresh_dir(out_dir)
-    cfgs = {s: preset_for_size(SYNTH_SEVERITIES.get(s, s), size) for s in severities}
+    cfgs = {s: degradation_for_size(SYNTH_SEVERITIES.get(s, s), size) for s in severities}
     ids = stratified_identities(seed, n_identities, min_carriers) if min_carriers else [int(k) for k in identity_indices('test', n_identities)]
     records = []
     for k in ids:
@@ -471,7 +471,7 @@ def build_celeba_test(src_dir, out_dir, seed: int = 0, size: int = 512, degradat
     paths = list_images(src_dir)[:limit]
     scan_images(paths, on_bad='raise', what=f'CelebA-Test source {src_dir}', size=size, resize=True)
     out = _fresh_dir(out_dir)
-    cfg = preset_for_size(degradation, size)
+    cfg = degradation_for_size(degradation, size)
     records = []
     for p in paths:
         hq = load_face(p, size=size, resize=True)
@@ -480,7 +480,7 @@ def build_celeba_test(src_dir, out_dir, seed: int = 0, size: int = 512, degradat
         write_image(out/'hq'/f'{p.stem}.png', hq); write_image(out/'lq'/f'{p.stem}.png', lq)
         records.append({'name': p.stem, 'source': p.name, 'degradation': {**params, 'rng_keys': keys}})
     return _write_manifest(out, {'kind': 'celeba-test', 'seed': seed, 'size': size, 'source_dir': str(src_dir),
-                                 'degradation_preset': degradation, 'degradation': cfg.to_dict(), 'images': records})
+                                 'degradation_name': degradation, 'degradation': cfg.to_dict(), 'images': records})
 
 # %% ../nbs/04_data.ipynb #a53efe4d
 def cli_main(argv: list[str] | None = None) -> int:

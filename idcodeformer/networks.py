@@ -35,7 +35,7 @@ def load_target_vqgan(cfg: TrainConfig) -> VQAutoEncoder:
     "The frozen, eval-mode stage-I VQGAN of `cfg.vqgan_ckpt` (EMA weights when the file has them)."
     if not cfg.vqgan_ckpt:
         raise ValueError(f'stage {cfg.stage} needs vqgan_ckpt: the stage-I model.pt (or official), which defines the code targets')
-    vq = VQAutoEncoder.from_preset(cfg.model_preset, img_size=cfg.img_size)
+    vq = VQAutoEncoder.from_arch(cfg.arch, img_size=cfg.img_size)
     vq.load_weights(_weights_path(cfg.vqgan_ckpt, 'vqgan_code1024'))
     return vq.eval().requires_grad_(False)
 
@@ -45,9 +45,9 @@ _REACH = {'cft': dict(lookup='hard', detach_quant=True, detach_taps=True),
           'encoder': dict(lookup='st', detach_quant=False, detach_taps=False)}
 
 def make_codeformer(cfg: TrainConfig) -> CodeFormer:
-    "CodeFormer of `cfg.model_preset` with the gradient switches of `id_reach` (upstream's when lambda_ids = 0)."
+    "CodeFormer of `cfg.arch` with the gradient switches of `id_reach` (upstream's when lambda_ids = 0)."
     switches = _REACH[cfg.id_reach] if cfg.lambda_ids > 0 else {}
-    return CodeFormer.from_preset(cfg.model_preset, img_size=cfg.img_size, tau=cfg.tau, **switches)
+    return CodeFormer.from_arch(cfg.arch, img_size=cfg.img_size, tau=cfg.tau, **switches)
 
 def make_discriminator(cfg: TrainConfig) -> VQGANDiscriminator:
     "The PatchGAN of `cfg` (`disc_layers` capped so that the output map is at least 1×1 at `img_size`)."
@@ -86,13 +86,13 @@ def load_model(path, kind: str | None = None, device='cpu') -> nn.Module:
     if kind is not None and _MODEL_KINDS[got] != kind:
         raise ValueError(f'{path}: a stage-{got} model ({_MODEL_KINDS[got]}), not the {kind} expected here')
     tc = TrainConfig.from_dict(cfg)
-    if got == 'I': net = VQAutoEncoder.from_preset(tc.model_preset, img_size=tc.img_size)
+    if got == 'I': net = VQAutoEncoder.from_arch(tc.arch, img_size=tc.img_size)
     elif got == 'recognizer': net = make_recognizer(tc)
-    else: net = CodeFormer.from_preset(tc.model_preset, img_size=tc.img_size)   # make_codeformer's switches act on gradients only
+    else: net = CodeFormer.from_arch(tc.arch, img_size=tc.img_size)   # make_codeformer's switches act on gradients only
     key = 'params_ema' if 'params_ema' in state else 'params'
     load_strict(net, state[key], source=f'{path} ({key})')
     net = net.eval().requires_grad_(False).to(device)
-    net.train_config = cfg
+    net.train_config = tc.to_dict()                # under the current field names (`config.RENAMED`)
     return net
 
 # %% ../nbs/10c_networks.ipynb #570fbdf6

@@ -96,14 +96,14 @@ def cli_main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest='fmt', required=True)
     ox = sub.add_parser('onnx', help='ONNX with w as an input and a dynamic batch, checked against torch')
     ox.add_argument('--weights', default='codeformer', help='registry name (codeformer) or checkpoint path')
-    ox.add_argument('--preset', default='official', help='architecture of checkpoints that do not carry their config')
+    ox.add_argument('--arch', default='official', help='architecture of checkpoints that do not carry their config')
     ox.add_argument('--out', required=True, help='the .onnx file to write')
     ox.add_argument('--opset', type=int, default=17)
     ox.add_argument('--tolerance', type=float, default=1e-3, help='largest |onnxruntime - torch| accepted (default 1e-3)')
     a = ap.parse_args(argv)
     from idcodeformer.restore import load_restorer
     from idcodeformer.weights import WeightsError
-    try: model = load_restorer(a.weights, a.preset)
+    try: model = load_restorer(a.weights, a.arch)
     except (WeightsError, FileNotFoundError, ValueError, KeyError) as e:
         print(f'idcodeformer export: error: {e}', file=sys.stderr); return 3
     t = time.perf_counter()

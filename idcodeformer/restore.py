@@ -99,16 +99,17 @@ def _model_config(obj) -> dict | None:
 
 def _model_from_config(cfg: dict, path) -> CodeFormer:
     "Build the CodeFormer a checkpoint's config describes: a training `TrainConfig` dict or a `CodeFormerConfig` dict."
-    if 'model_preset' in cfg:       # training.TrainConfig: same construction as networks.make_codeformer (the
+    arch = cfg.get('arch', cfg.get('model_preset'))   # model_preset: the field's earlier name
+    if arch is not None:     # training.TrainConfig: same construction as networks.make_codeformer (the
         stage = cfg.get('stage')     # gradient switches it sets change only the backward pass, not the outputs)
         if stage not in ('II', 'III'):
             raise WeightsError(f'{path}: a stage-{stage} checkpoint, not a restoration model (expected a stage II or III model.pt)')
-        return CodeFormer.from_preset(cfg['model_preset'], img_size=cfg['img_size'])
+        return CodeFormer.from_arch(arch, img_size=cfg['img_size'])
     try: return CodeFormer(CodeFormerConfig(**cfg))
     except TypeError as e: raise WeightsError(f'{path}: its config does not describe a CodeFormer ({e})') from None
 
-def load_restorer(weights, preset: str = 'official', device='cpu') -> CodeFormer:
-    "A CodeFormer in eval mode from a registry name, an upstream-style file (`preset` architecture) or our training checkpoint."
+def load_restorer(weights, arch: str = 'official', device='cpu') -> CodeFormer:
+    "A CodeFormer in eval mode from a registry name, an upstream-style file (of architecture `arch`) or our training checkpoint."
     weights = str(weights)
     if weights in REGISTRY:
         if weights != 'codeformer': raise ValueError(f'--weights {weights!r} is not a restoration model (registry name "codeformer", or a file)')
@@ -129,11 +130,11 @@ def load_restorer(weights, preset: str = 'official', device='cpu') -> CodeFormer
         key = next((k for k in _STATE_KEYS if isinstance(obj.get(k), dict)), None)
         if key is None: raise WeightsError(f'{path}: a config but no weights; expected one of {_STATE_KEYS}, found {sorted(obj)}')
         state = load_checkpoint(path, key=key)
-        info.update(format=f'training checkpoint ({key})', preset=None)
+        info.update(format=f'training checkpoint ({key})', arch=None)
     else:
-        model = CodeFormer.from_preset(preset)
+        model = CodeFormer.from_arch(arch)
         state = load_checkpoint(path)
-        info.setdefault('format', 'state dict (params_ema first)'); info['preset'] = preset
+        info.setdefault('format', 'state dict (params_ema first)'); info['arch'] = arch
     load_strict(model, state, source=str(path))
     model.weights_info = {**info, 'img_size': model.config.img_size}
     return model.eval().to(device)
@@ -332,7 +333,7 @@ def _parser() -> argparse.ArgumentParser:
                                         '3 model or detector could not be loaded')
     ap.add_argument('input', help='an image, a folder of images, or a glob pattern (quote it)')
     ap.add_argument('--weights', default='codeformer', help='registry name (codeformer) or checkpoint path (default: codeformer)')
-    ap.add_argument('--preset', default='official', choices=sorted(CodeFormer.presets),
+    ap.add_argument('--arch', default='official', choices=sorted(CodeFormer.archs),
                     help='architecture for checkpoints that do not carry their config (default: official)')
     ap.add_argument('-w', '--fidelity', type=float, default=0.5, dest='w', help='fidelity weight w: 0 quality … 1 fidelity (default 0.5)')
     ap.add_argument('--out', required=True, help='output folder')
@@ -424,7 +425,7 @@ def cli_main(argv: list[str] | None = None) -> int:
         if a.backend == 'onnx':
             from idcodeformer.onnx_export import OnnxRestorer
             model = OnnxRestorer(a.weights)
-        else: model = load_restorer(a.weights, a.preset, device)
+        else: model = load_restorer(a.weights, a.arch, device)
         detector = None if a.aligned else make_detector(a.detector, a.boxes)
         judge = None if a.no_id_check else DlibJudge()
     except (WeightsError, FileNotFoundError, ValueError, RuntimeError, KeyError) as e:

@@ -297,7 +297,7 @@ class VQGANTrainer(Trainer):
 
     def build(self):
         cfg = self.cfg
-        self.net = VQAutoEncoder.from_preset(cfg.model_preset, img_size=cfg.img_size)
+        self.net = VQAutoEncoder.from_arch(cfg.arch, img_size=cfg.img_size)
         if cfg.init != 'scratch': self.net.load_weights(_weights_path(cfg.init, 'vqgan_code1024'))
         self.disc = make_discriminator(cfg)
         self.net, self.disc = self.net.to(self.device), self.disc.to(self.device)

@@ -37,26 +37,26 @@ def train(cfg: TrainConfig, **kwargs) -> dict:
     return TRAINERS[cfg.stage](cfg, **kwargs).fit()
 
 # %% ../nbs/10_training.ipynb #09d12e98
-def train_pipeline(preset: str = 'synth', stages=('I', 'II', 'III'), **overrides) -> dict[str, dict]:
+def train_pipeline(scale: str = 'synth', stages=('I', 'II', 'III'), **overrides) -> dict[str, dict]:
     "Train `stages` in order with `overrides` (the identity loss needs `id_net`, or it trains the loss recognizer first)."
     check_overrides(overrides)
     out = {}
     common = {k: v for k, v in overrides.items() if k not in ('init', 'vqgan_ckpt', 'stage', 'run_name')}
     if common.get('lambda_ids', 0) > 0 and not common.get('id_net') and {'II', 'III'} & set(stages):
-        if common.get('data', TrainConfig.from_preset(preset, 'I').data) != 'synthfaces':
+        if common.get('data', TrainConfig.from_scale(scale, 'I').data) != 'synthfaces':
             raise ValueError('lambda_ids > 0 on face folders needs id_net (e.g. arcface_ir_se50): a recognizer can only be '
                              'trained here on SynthFaces identities')
-        out['recognizer'] = train(TrainConfig.from_preset(preset, 'recognizer', **_for_stage(common, 'recognizer')))
+        out['recognizer'] = train(TrainConfig.from_scale(scale, 'recognizer', **_for_stage(common, 'recognizer')))
         common['id_net'] = out['recognizer']['model']
     vq = overrides.get('vqgan_ckpt', '')
     for stage in stages:
         kw = _for_stage(common, stage)
-        if stage == 'I': out['I'] = train(TrainConfig.from_preset(preset, 'I', **kw)); vq = out['I']['model']
-        elif stage == 'II': out['II'] = train(TrainConfig.from_preset(preset, 'II', vqgan_ckpt=vq, **kw))
+        if stage == 'I': out['I'] = train(TrainConfig.from_scale(scale, 'I', **kw)); vq = out['I']['model']
+        elif stage == 'II': out['II'] = train(TrainConfig.from_scale(scale, 'II', vqgan_ckpt=vq, **kw))
         elif stage == 'III':
             init = out['II']['model'] if 'II' in out else overrides.get('init', 'scratch')
-            out['III'] = train(TrainConfig.from_preset(preset, 'III', vqgan_ckpt=vq, init=init, **kw))
-        else: out[stage] = train(TrainConfig.from_preset(preset, stage, **kw))
+            out['III'] = train(TrainConfig.from_scale(scale, 'III', vqgan_ckpt=vq, init=init, **kw))
+        else: out[stage] = train(TrainConfig.from_scale(scale, stage, **kw))
     return out
 
 def _for_stage(common: dict, stage: str) -> dict:
@@ -78,33 +78,33 @@ def load_params(*files) -> dict:
     return params
 
 def split_params(params: dict) -> tuple[str, str, dict]:
-    "(preset, stage, overrides) from notebook/YAML/CLI parameters (None: the preset's value); unknown names and wrong types are errors."
+    "(scale, stage, overrides) from notebook/YAML/CLI parameters (None: the scale's value); unknown names and wrong types are errors."
     params = {k: v for k, v in params.items() if v is not None}
-    preset, stage = params.pop('preset', 'synth'), params.pop('stage', 'all')
+    scale, stage = params.pop('scale', 'synth'), params.pop('stage', 'all')
     check_overrides(params)
     for k, v in params.items():
         if _HINTS[k] is float and isinstance(v, str):
             try: params[k] = float(v)
             except ValueError: pass
-    if stage != 'all': TrainConfig.from_preset(preset, stage, **params)    # validate now, before any work
-    else: TrainConfig.from_preset(preset, 'I', **{k: v for k, v in params.items() if k not in ('lambda_ids', 'id_net')})
-    return preset, stage, params
+    if stage != 'all': TrainConfig.from_scale(scale, stage, **params)    # validate now, before any work
+    else: TrainConfig.from_scale(scale, 'I', **{k: v for k, v in params.items() if k not in ('lambda_ids', 'id_net')})
+    return scale, stage, params
 
 # %% ../nbs/10_training.ipynb #9efa27f7
 def train_from_params(params: dict) -> dict:
     """Train what `params` say: one stage, or `stage='all'`: recognizer (if the identity loss needs one), I, II, III;
     with `init` set (a stage-II model, or `official`), `all` fine-tunes stage III from it. Returns the summaries."""
-    preset, stage, overrides = split_params(params)
-    if stage != 'all': return {stage: train(TrainConfig.from_preset(preset, stage, **overrides))}
-    if overrides.get('init', 'scratch') == 'scratch': return train_pipeline(preset, ('I', 'II', 'III'), **overrides)
+    scale, stage, overrides = split_params(params)
+    if stage != 'all': return {stage: train(TrainConfig.from_scale(scale, stage, **overrides))}
+    if overrides.get('init', 'scratch') == 'scratch': return train_pipeline(scale, ('I', 'II', 'III'), **overrides)
     if overrides['init'] == 'official':     # upstream releases no discriminator: stage III's D starts from scratch
         overrides = {'vqgan_ckpt': 'official', 'disc_init': 'scratch', **overrides}
-    return train_pipeline(preset, ('III',), **overrides)
+    return train_pipeline(scale, ('III',), **overrides)
 
 def cli_main(argv: list[str] | None = None) -> int:
     "`idcodeformer train [-f params.yaml ...] [KEY=VALUE ...]` (also `torchrun ... -m idcodeformer.training ...`)."
     ap = argparse.ArgumentParser(prog='idcodeformer train', description='Train a CodeFormer stage, a recognizer, or the whole pipeline. '
-                                 'KEY=VALUE sets a TrainConfig field (preset, stage=I|II|III|recognizer|all, lambda_ids, ...).')
+                                 'KEY=VALUE sets a TrainConfig field (scale, stage=I|II|III|recognizer|all, lambda_ids, ...).')
     ap.add_argument('overrides', nargs='*', metavar='KEY=VALUE', help='config fields; values are parsed as YAML')
     ap.add_argument('-f', '--params', action='append', default=[], metavar='FILE', help='YAML parameter file(s), layered in order')
     ap.add_argument('--print-config', action='store_true', help='print the resolved config of a single stage and exit')
@@ -115,10 +115,10 @@ def cli_main(argv: list[str] | None = None) -> int:
             k, sep, v = kv.partition('=')
             if not sep: raise ValueError(f'expected KEY=VALUE, got {kv!r}')
             params[k] = yaml.safe_load(v) if v else ''
-        preset, stage, overrides = split_params(params)
+        scale, stage, overrides = split_params(params)
         if a.print_config:
             if stage == 'all': raise ValueError('--print-config needs a single stage (stage=I|II|III|recognizer)')
-            print(json.dumps(TrainConfig.from_preset(preset, stage, **overrides).to_dict(), indent=2)); return 0
+            print(json.dumps(TrainConfig.from_scale(scale, stage, **overrides).to_dict(), indent=2)); return 0
     except (KeyError, TypeError, ValueError, FileNotFoundError) as e:
         print(f'idcodeformer train: {e.args[0] if isinstance(e, KeyError) else e}', file=sys.stderr); return 2
     summaries = train_from_params(params)

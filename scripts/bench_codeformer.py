@@ -78,10 +78,10 @@ def main(argv=None) -> int:
     device = torch.device(a.device)
     torch.manual_seed(0)
 
-    ours = CodeFormer.from_preset('official').eval().to(device)
+    ours = CodeFormer.from_arch('official').eval().to(device)
     nets = {'ours': ours}
     if a.channels_last:
-        nets['ours+cl'] = CodeFormer.from_preset('official').eval().to(device, memory_format=torch.channels_last)
+        nets['ours+cl'] = CodeFormer.from_arch('official').eval().to(device, memory_format=torch.channels_last)
         nets['ours+cl'].load_state_dict(ours.state_dict())
     if a.upstream: nets['upstream'] = _load_upstream(a.upstream, ours.state_dict()).eval().to(device)
     params = {'total': count_parameters(ours), 'trainable': count_parameters(ours, trainable=True)}

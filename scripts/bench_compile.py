@@ -17,13 +17,13 @@ from bench_record import write_record
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--steps', type=int, default=15); ap.add_argument('--batch', type=int, default=8)
-    ap.add_argument('--preset', default='synth'); ap.add_argument('--out', type=Path)
+    ap.add_argument('--scale', default='synth'); ap.add_argument('--out', type=Path)
     a = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get('BENCH_THREADS', 1))); torch.manual_seed(0)
     from idcodeformer.losses import code_ce_loss
     from idcodeformer.config import TrainConfig
     from idcodeformer.networks import make_codeformer
-    cfg = TrainConfig.from_preset(a.preset, 'II', vqgan_ckpt='unused')
+    cfg = TrainConfig.from_scale(a.scale, 'II', vqgan_ckpt='unused')
     net = make_codeformer(cfg).to(memory_format=torch.channels_last)
     x = (torch.rand(a.batch, 3, cfg.img_size, cfg.img_size) * 2 - 1).contiguous(memory_format=torch.channels_last)
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], 1e-4)
@@ -51,7 +51,7 @@ def main(argv=None):
                       'eager/compiled': round(eager / comp, 3), 'compile_s': round(t_compile, 1)}
         print(f'{name}: eager {eager * 1e3:.0f} ms, compiled {comp * 1e3:.0f} ms, eager/compiled {eager / comp:.2f}, '
               f'compile {t_compile:.0f} s', flush=True)
-    if a.out: write_record(a.out, __file__, argv, threads=torch.get_num_threads(), batch=a.batch, preset=a.preset, steps=rows)
+    if a.out: write_record(a.out, __file__, argv, threads=torch.get_num_threads(), batch=a.batch, scale=a.scale, steps=rows)
 
 
 if __name__ == '__main__':

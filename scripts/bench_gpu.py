@@ -35,7 +35,7 @@ def _reset(dev):
     if dev.type == 'cuda': torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(dev)
 
 
-def forward_rows(preset: str, dev, batches, repeats: int, compile_too: bool) -> list[dict]:
+def forward_rows(arch: str, dev, batches, repeats: int, compile_too: bool) -> list[dict]:
     from idcodeformer.models.codeformer import CodeFormer
     rows = []
     for dtype in ('fp32', 'bf16'):
@@ -43,7 +43,7 @@ def forward_rows(preset: str, dev, batches, repeats: int, compile_too: bool) -> 
         for cl in (False, True):
             for comp in ((False, True) if compile_too else (False,)):
                 torch.manual_seed(0)
-                net = CodeFormer.from_preset(preset).eval().to(dev)
+                net = CodeFormer.from_arch(arch).eval().to(dev)
                 if cl: net = net.to(memory_format=torch.channels_last)
                 fn = torch.compile(net) if comp else net
                 size = net.config.img_size
@@ -57,22 +57,22 @@ def forward_rows(preset: str, dev, batches, repeats: int, compile_too: bool) -> 
                         _sync(dev); t = time.perf_counter()
                         for _ in range(repeats): fn(x, w=0.5, adain=True)
                         _sync(dev); dt = (time.perf_counter() - t) / repeats
-                    rows.append(dict(part='forward', preset=preset, dtype=dtype, channels_last=cl, compile=comp, batch=b,
+                    rows.append(dict(part='forward', arch=arch, dtype=dtype, channels_last=cl, compile=comp, batch=b,
                                      faces_per_s=round(b / dt, 3), peak_gib=_peak(dev)))
-                    print(f"forward {preset} {dtype} cl={cl!s:5} compile={comp!s:5} batch {b:3d}: {b / dt:9.2f} faces/s"
+                    print(f"forward {arch} {dtype} cl={cl!s:5} compile={comp!s:5} batch {b:3d}: {b / dt:9.2f} faces/s"
                           + (f", peak {rows[-1]['peak_gib']:.2f} GiB" if dev.type == 'cuda' else ''), flush=True)
     return rows
 
 
-def train_step_row(preset: str, rec_depth: int | None, batch: int, dev, repeats: int) -> dict:
+def train_step_row(arch: str, rec_depth: int | None, batch: int, dev, repeats: int) -> dict:
     "Step time and peak memory of one stage-III iteration with L_ids (generator, then discriminator)."
     from idcodeformer.losses import IdentityLoss, code_ce_loss, d_hinge_loss, feat_l2_loss, g_hinge_loss, l1_loss
     from idcodeformer.models.arcface import ir_se, ir_se_small
     from idcodeformer.models.codeformer import CodeFormer
     from idcodeformer.models.vqgan import VQGANDiscriminator
     torch.manual_seed(0)
-    net = CodeFormer.from_preset(preset, lookup='st').train().to(dev)
-    disc = VQGANDiscriminator(ndf=64 if preset == 'official' else 16, n_layers=4 if preset == 'official' else 2).to(dev)
+    net = CodeFormer.from_arch(arch, lookup='st').train().to(dev)
+    disc = VQGANDiscriminator(ndf=64 if arch == 'official' else 16, n_layers=4 if arch == 'official' else 2).to(dev)
     rec = ir_se(rec_depth) if rec_depth else ir_se_small(input_size=32)
     ids = IdentityLoss(rec).to(dev)
     opt_g = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=5e-5)
@@ -93,10 +93,10 @@ def train_step_row(preset: str, rec_depth: int | None, batch: int, dev, repeats:
         opt_d.zero_grad(set_to_none=True); d.backward(); opt_d.step()
         _sync(dev)
         if i: times.append(time.perf_counter() - t)                   # the first step warms up
-    row = dict(part='train_step_III_ids', preset=preset, img_size=size, batch=batch, recognizer=f'ir_se{rec_depth}' if rec_depth else 'ir_se_small',
+    row = dict(part='train_step_III_ids', arch=arch, img_size=size, batch=batch, recognizer=f'ir_se{rec_depth}' if rec_depth else 'ir_se_small',
                step_s=round(sum(times) / len(times), 4), peak_gib=_peak(dev))
     if dev.type == 'cuda': row['fits_16gb'] = row['peak_gib'] < 16
-    print(f"stage-III step with L_ids, {preset} {size} px, batch {batch}: {row['step_s']:.3f} s"
+    print(f"stage-III step with L_ids, {arch} {size} px, batch {batch}: {row['step_s']:.3f} s"
           + (f", peak {row['peak_gib']:.2f} GiB" if dev.type == 'cuda' else ''), flush=True)
     return row
 
@@ -111,9 +111,9 @@ def main(argv=None) -> int:
     dev = torch.device(a.device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         print('error: --device cuda but no CUDA device is visible (use --device cpu --tiny for a dry run)', file=sys.stderr); return 2
-    preset, batches, repeats = ('smoke', (1, 2), 1) if a.tiny else ('official', (1, 8, 32), 10)
-    rows = forward_rows(preset, dev, batches, repeats, compile_too=not a.no_compile and not a.tiny)
-    rows.append(train_step_row(preset, None if a.tiny else 50, 2 if a.tiny else 4, dev, 1 if a.tiny else 5))
+    arch, batches, repeats = ('smoke', (1, 2), 1) if a.tiny else ('official', (1, 8, 32), 10)
+    rows = forward_rows(arch, dev, batches, repeats, compile_too=not a.no_compile and not a.tiny)
+    rows.append(train_step_row(arch, None if a.tiny else 50, 2 if a.tiny else 4, dev, 1 if a.tiny else 5))
     write_record(a.out, __file__, argv, device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                  threads=torch.get_num_threads(), cuda=torch.version.cuda, tiny=a.tiny, rows=rows)
     return 0

@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--repeats', type=int, default=3)
-    ap.add_argument('--presets', default='synth,official')
+    ap.add_argument('--archs', default='synth,official')
     ap.add_argument('--out', type=Path, default=ROOT / 'results' / 'benchmarks' / 'onnx.json')
     a = ap.parse_args(argv)
     import onnxruntime
@@ -32,15 +32,15 @@ def main(argv=None) -> int:
     torch.set_num_threads(a.threads)
     rows = []
     with tempfile.TemporaryDirectory() as d:
-        for preset in a.presets.split(','):
+        for arch in a.archs.split(','):
             torch.manual_seed(0)
-            nchw = CodeFormer.from_preset(preset).eval()
-            cl = CodeFormer.from_preset(preset).eval(); cl.load_state_dict(nchw.state_dict())
-            path = export_onnx(nchw, Path(d) / f'{preset}.onnx')
+            nchw = CodeFormer.from_arch(arch).eval()
+            cl = CodeFormer.from_arch(arch).eval(); cl.load_state_dict(nchw.state_dict())
+            path = export_onnx(nchw, Path(d) / f'{arch}.onnx')
             diff = max(check_onnx(path, nchw, batch=1).values())
             ort = OnnxRestorer(path, threads=a.threads)
             size = nchw.config.img_size
-            for batch in ((1, 8) if preset != 'official' else (1,)):
+            for batch in ((1, 8) if arch != 'official' else (1,)):
                 x = torch.rand(batch, 3, size, size) * 2 - 1
                 run = {'torch': lambda: nchw.restore(x, w=0.5, batch_size=batch),
                        'torch+channels_last': lambda: cl.restore(x, w=0.5, batch_size=batch, channels_last=True),
@@ -51,12 +51,12 @@ def main(argv=None) -> int:
                     for k, f in run.items():
                         t = time.perf_counter(); f(); times[k].append((time.perf_counter() - t) / batch)
                 med = {k: statistics.median(v) for k, v in times.items()}
-                row = dict(preset=preset, img_size=size, batch=batch, s_per_face=med, max_abs_diff=diff,
+                row = dict(arch=arch, img_size=size, batch=batch, s_per_face=med, max_abs_diff=diff,
                            ort_over_torch=med['onnxruntime'] / med['torch'],
                            ort_over_torch_channels_last=med['onnxruntime'] / med['torch+channels_last'],
                            channels_last_over_nchw=med['torch+channels_last'] / med['torch'])
                 rows.append(row)
-                print(f"{preset} {size} px batch {batch}: s/face torch {med['torch']:.4f}, channels_last {med['torch+channels_last']:.4f}, "
+                print(f"{arch} {size} px batch {batch}: s/face torch {med['torch']:.4f}, channels_last {med['torch+channels_last']:.4f}, "
                       f"ORT {med['onnxruntime']:.4f}; ORT/torch {row['ort_over_torch']:.2f}, ORT/channels_last "
                       f"{row['ort_over_torch_channels_last']:.2f}, channels_last/NCHW {row['channels_last_over_nchw']:.2f} "
                       f"(max |ORT - torch| {diff:.1e})", flush=True)

@@ -1,7 +1,7 @@
 """Benchmark of `idcodeformer.restore` (not a test).
 
 1. Aligned restoration throughput (images/s) at batch 1 vs batch B with a randomly initialised model of the
-   given preset (default: official, 512 px).
+   given architecture (default: official, 512 px).
 2. In-the-wild photographs (real photographs shipped with scikit-image and insightface): share of time in
    detection, alignment, the network and paste-back, from the per-phase timings `FaceRestorer` records.
 3. Paste-back of many faces into one large photograph: `paste_faces` (one copy of the photograph for all faces)
@@ -76,7 +76,7 @@ def paste_ratio(n_faces: int = 16, side: int = 3000, size: int = 512, repeats: i
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--preset', default='official', help='CodeFormer preset (random weights)')
+    ap.add_argument('--arch', default='official', help='CodeFormer architecture (random weights)')
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--threads', type=int, default=2, help='torch CPU threads (the machine may be shared)')
     ap.add_argument('--batch', type=int, default=8, help='the larger batch size compared with batch 1')
@@ -95,8 +95,8 @@ def main():
     from idcodeformer.core import read_image
     from idcodeformer.models.codeformer import CodeFormer
     torch.manual_seed(0)
-    model = CodeFormer.from_preset(a.preset).eval().to(a.device)
-    res = dict(preset=a.preset, img_size=model.config.img_size, device=a.device, threads=a.threads, bf16=a.bf16,
+    model = CodeFormer.from_arch(a.arch).eval().to(a.device)
+    res = dict(arch=a.arch, img_size=model.config.img_size, device=a.device, threads=a.threads, bf16=a.bf16,
                torch=torch.__version__)
     res['aligned_images_per_s'] = {'batch_1': round(aligned_throughput(model, 1, a.n1, a.bf16), 3),
                                    f'batch_{a.batch}': round(aligned_throughput(model, a.batch, a.batch, a.bf16), 3)}

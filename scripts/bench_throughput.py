@@ -1,4 +1,4 @@
-"""Training throughput of the synth preset, images per second on one core, before and after the competent-restorer
+"""Training throughput of the synth training scale, images per second on one core, before and after the competent-restorer
 changes (stage I, II and III steps).
 
     python scripts/bench_throughput.py [--steps 10] [--out results/benchmarks/training_throughput.json]
@@ -6,7 +6,7 @@ changes (stage I, II and III steps).
 Configurations (each in its own process, one thread, fixed batches, two warm-up steps):
 - before: the earlier synth architecture (8×8 latent grid, 32 GroupNorm groups), NCHW tensors;
 - after-nchw: today's synth architecture (16×16 grid, 8 groups), NCHW;
-- after: today's synth architecture with channels_last (the synth preset's default).
+- after: today's synth architecture with channels_last (the synth training scale's default).
 Prints img/s per configuration and stage and the ratios after/before and after/after-nchw. A benchmark, not a test:
 run it on an otherwise idle machine.
 """
@@ -21,8 +21,8 @@ KINDS = ('I', 'II', 'III')
 
 def register_before() -> str:
     from idcodeformer.models import codeformer, vqgan
-    vqgan.VQGAN_PRESETS['bench-before'] = {**vqgan.VQGAN_PRESETS['synth'], **BEFORE}
-    codeformer.CODEFORMER_PRESETS['bench-before'] = {**codeformer.CODEFORMER_PRESETS['synth'], **BEFORE}
+    vqgan.VQGAN_ARCHS['bench-before'] = {**vqgan.VQGAN_ARCHS['synth'], **BEFORE}
+    codeformer.CODEFORMER_ARCHS['bench-before'] = {**codeformer.CODEFORMER_ARCHS['synth'], **BEFORE}
     return 'bench-before'
 
 
@@ -32,15 +32,15 @@ def child(config: str, steps: int) -> dict:
     from idcodeformer.training import TRAINERS, TrainConfig
     torch.set_num_threads(1)
     register_before()
-    model_preset, cl = CONFIGS[config]
+    arch, cl = CONFIGS[config]
     out = tempfile.mkdtemp()
-    common = dict(model_preset=model_preset, channels_last=cl, out_dir=out, resume=False, progress=False, threads=1, disc_start=0)
-    vq = TRAINERS['I'](TrainConfig.from_preset('synth', 'I', run_name='I', **common))
+    common = dict(arch=arch, channels_last=cl, out_dir=out, resume=False, progress=False, threads=1, disc_start=0)
+    vq = TRAINERS['I'](TrainConfig.from_scale('synth', 'I', run_name='I', **common))
     res = {'I': _time(vq, 0, steps)}
     vq_path = vq.finish()['model']
-    cf = TRAINERS['II'](TrainConfig.from_preset('synth', 'II', run_name='II', vqgan_ckpt=vq_path, **common))
+    cf = TRAINERS['II'](TrainConfig.from_scale('synth', 'II', run_name='II', vqgan_ckpt=vq_path, **common))
     res['II'] = _time(cf, 0, steps)
-    cfg3 = TrainConfig.from_preset('synth', 'III', run_name='III', vqgan_ckpt=vq_path, init=cf.finish()['model'], **common)
+    cfg3 = TrainConfig.from_scale('synth', 'III', run_name='III', vqgan_ckpt=vq_path, init=cf.finish()['model'], **common)
     t3 = TRAINERS['III'](cfg3)
     res['III'] = _time(t3, 0, steps)       # the synth schedule's only kind: small degradation, decoded at w = 1, GAN on
     return res
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     for name, r in ratios.items(): print(f'{name:16s}' + ''.join(f'{r[k]:10.2f}x' for k in KINDS))
     import torch
     rec = {'benchmark': 'training_throughput', 'unit': 'images per second, one thread', 'steps': a.steps,
-           'configs': {k: {'model_preset': v[0], 'channels_last': v[1], **({'overrides': BEFORE} if k == 'before' else {})} for k, v in CONFIGS.items()},
+           'configs': {k: {'arch': v[0], 'channels_last': v[1], **({'overrides': BEFORE} if k == 'before' else {})} for k, v in CONFIGS.items()},
            'img_per_s': {k: {s: round(v, 2) for s, v in r.items()} for k, r in rows.items()}, 'ratios': ratios,
            'machine': {'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(), 'threads': 1,
                        'python': platform.python_version(), 'torch': torch.__version__}, 'date': time.strftime('%Y-%m-%d')}

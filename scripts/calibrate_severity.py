@@ -3,7 +3,7 @@
 
     python scripts/calibrate_severity.py JUDGE.pt [--identities 50] [--per-identity 4]
 
-For each candidate (a degradation preset at the test size with the downsample range overridden) the unseen
+For each candidate (a named degradation at the test size with the downsample range overridden) the unseen
 test identities are degraded once, and the judge recognizer scores verification pairs of an LQ face against
 another image's HQ face (the evaluator's definition) and of two HQ faces (the ceiling). Writes
 results/tuning/severity.csv (one block of rows per judge; a judge's earlier rows are replaced).
@@ -13,12 +13,12 @@ import numpy as np
 import torch
 from idcodeformer.core import ROOT, img2tensor
 from idcodeformer.data import identity_name, make_verification_pairs
-from idcodeformer.degradations import degrade, preset_for_size
+from idcodeformer.degradations import degrade, degradation_for_size
 from idcodeformer.evaluation import load_embedder
 from idcodeformer.metrics import psnr, verification_accuracy
 from idcodeformer.data import SynthSource
 
-# name: (preset, downsample range at the test size or None for the preset's own)
+# name: (named degradation, downsample range at the test size or None for its own)
 CANDIDATES = {'mild (stage3_small, scaled)': ('stage3_small', None), 'severe (stage2, scaled)': ('stage2', None),
               'stage2, down 2-4': ('stage2', (2, 4)), 'stage2, down 2-6': ('stage2', (2, 6)),
               'stage2, down 3-6': ('stage2', (3, 6)), 'stage2, down 4-8': ('stage2', (4, 8)),
@@ -42,8 +42,8 @@ def main():
     emb = lambda x: torch.nn.functional.normalize(judge.embed(img2tensor(x)).double(), dim=1).numpy()
     e_hq = emb(hq)
     rows = []
-    for name, (preset, down) in CANDIDATES.items():
-        cfg = preset_for_size(preset, a.size)
+    for name, (deg, down) in CANDIDATES.items():
+        cfg = degradation_for_size(deg, a.size)
         if down is not None: cfg = dataclasses.replace(cfg, downsample_range=tuple(float(d) for d in down))
         lq = np.stack([degrade(g, cfg, np.random.default_rng([a.seed, 0x5E7, i]))[0] for i, g in enumerate(hq)])
         e_lq = emb(lq)

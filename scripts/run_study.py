@@ -1,7 +1,7 @@
 """Run the SynthFaces study end to end, resuming finished steps (`make study`, `make quick`).
 
 Steps, each a papermill execution of an experiment notebook into its own run folder under
-runs/<preset>/ (the executed notebook is kept there): Synth-Test and its measuring instruments →
+runs/<size>/ (the executed notebook is kept there): Synth-Test and its measuring instruments →
 the loss and judge recognizers → stage I → stages II and III of the baseline and of ID-CodeFormer →
 evaluation of the LQ inputs and both models → the ablation → tables and figures → the paper PDF when
 latexmk is installed. Steps that do not need each other run at the same time, `--jobs` of them (default 2,
@@ -10,7 +10,7 @@ longest remaining chain goes first, and `--jobs 1` runs the steps one after the 
 A step whose `step_done.json` exists is skipped, so an interrupted study resumes; after a failure no new
 step starts, the running ones finish, and the error names the failed step and its executed notebook.
 After each step its small records (configs, logs, per-image CSVs, summaries, stripped notebooks) are copied to
-<results>/runs/<preset>/, from which nbs/figures.ipynb rebuilds every table and figure.
+<results>/runs/<size>/, from which nbs/figures.ipynb rebuilds every table and figure.
 
 Presets: synth (the paper's study, about 100 minutes on 2 CPU cores, two steps at a time; writes results/),
 quick (a first look in a few minutes; writes runs/quick/results/), smoke (seconds per step; for tests).
@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--preset', default='synth', choices=['synth', 'quick', 'smoke'])
-    ap.add_argument('--runs', type=Path, help='runs folder of this preset (default: runs/<preset>)')
+    ap.add_argument('--size', default='synth', choices=['synth', 'quick', 'smoke'])
+    ap.add_argument('--runs', type=Path, help='runs folder of this study size (default: runs/<size>)')
     ap.add_argument('--results', type=Path, help='where tables, figures and records go (default: results/ for synth, '
-                                                  'runs/<preset>/results/ otherwise, so a quick look never overwrites the paper\'s results)')
+                                                  'runs/<size>/results/ otherwise, so a quick look never overwrites the paper\'s results)')
     ap.add_argument('--list', action='store_true', help='list the steps and whether each is done, then stop')
     ap.add_argument('--until', metavar='STEP', help='stop after this step')
     ap.add_argument('--no-paper', action='store_true', help='do not build the paper PDF')
@@ -35,11 +35,12 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.jobs < 1: ap.error(f'--jobs {a.jobs}: expected 1 or more')
 
-    from idcodeformer.study import NOTEBOOKS, run_steps, step_folder, step_status, step_threads, study_plan, study_preset
-    preset = study_preset(a.preset)
-    runs = (a.runs or ROOT/'runs'/a.preset).resolve()
-    results = (a.results or (ROOT/'results' if a.preset == 'synth' else runs/'results')).resolve()
-    plan = study_plan(preset, runs, results)
+    from idcodeformer.plan import NOTEBOOKS, step_folder, study_plan, study_size
+    from idcodeformer.study import run_steps, step_status, step_threads
+    study = study_size(a.size)
+    runs = (a.runs or ROOT/'runs'/a.size).resolve()
+    results = (a.results or (ROOT/'results' if a.size == 'synth' else runs/'results')).resolve()
+    plan = study_plan(study, runs, results)
     if a.until:
         names = [s.name for s in plan]
         if a.until not in names: ap.error(f'--until {a.until!r}: expected one of {", ".join(names)}')
@@ -47,7 +48,7 @@ def main(argv=None) -> int:
 
     missing = sorted({NOTEBOOKS[s.kind] for s in plan if not (ROOT/NOTEBOOKS[s.kind]).is_file()})
     threads = step_threads(a.jobs)
-    print(f'study preset {a.preset}: {len(plan)} steps, {a.jobs} at a time ({threads} thread{"s" if threads > 1 else ""} each); '
+    print(f'study size {a.size}: {len(plan)} steps, {a.jobs} at a time ({threads} thread{"s" if threads > 1 else ""} each); '
           f'runs in {runs}; records and tables in {results}')
     for i, s in enumerate(plan):
         try: status = step_status(step_folder(s, runs), s.params)
@@ -60,8 +61,8 @@ def main(argv=None) -> int:
 
     os.environ.setdefault('MPLBACKEND', 'Agg')
     t0 = time.time()
-    run_steps(plan, runs, root=ROOT, records=results/'runs'/a.preset, log=lambda m: print(m, flush=True), jobs=a.jobs)
-    print(f'study {a.preset}: all {len(plan)} steps done in {(time.time() - t0) / 60:.1f} min; tables in {results/"tables"}, '
+    run_steps(plan, runs, root=ROOT, records=results/'runs'/a.size, log=lambda m: print(m, flush=True), jobs=a.jobs)
+    print(f'study {a.size}: all {len(plan)} steps done in {(time.time() - t0) / 60:.1f} min; tables in {results/"tables"}, '
           f'figures in {results/"figures"}')
     if a.no_paper or a.until or results != (ROOT/'results').resolve(): return 0
     if shutil.which('latexmk') is None:

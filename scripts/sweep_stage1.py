@@ -5,8 +5,8 @@
     python scripts/sweep_stage1.py --collect            # gather every candidate's validation curve into
                                                         # results/tuning/stage1_sweep.csv
 
-Each candidate is a model preset (registered here, built from the synth preset with overrides) plus stage-I
-training overrides. The record of what was tried is the CSV; the chosen candidate becomes the synth preset.
+Each candidate is an architecture (registered here, built from the synth architecture with overrides) plus stage-I
+training overrides. The record of what was tried is the CSV; the chosen candidate becomes the synth architecture.
 """
 import argparse, csv, json, sys
 from pathlib import Path
@@ -14,7 +14,7 @@ from idcodeformer.core import ROOT
 from idcodeformer.models import vqgan, codeformer
 from idcodeformer.training import TrainConfig, train
 
-# name: (VQGAN overrides of the synth preset, stage-I TrainConfig overrides)
+# name: (VQGAN overrides of the synth architecture, stage-I TrainConfig overrides)
 CANDIDATES = {
     'f8-base':       (dict(), dict(disc_start=10**9)),
     'f4-c512':       (dict(ch_mult=(1, 2, 2)), dict(disc_start=10**9)),
@@ -28,17 +28,17 @@ CANDIDATES = {
 OUT = 'runs/sweep-stage1'
 
 def register(name: str) -> str:
-    "Register candidate `name` as a model preset `sweep-NAME` (VQGAN and CodeFormer) and return the preset name."
+    "Register candidate `name` as an architecture `sweep-NAME` (VQGAN and CodeFormer) and return its name."
     model, _ = CANDIDATES[name]
     key = f'sweep-{name}'
-    vqgan.VQGAN_PRESETS[key] = {**vqgan.VQGAN_PRESETS['synth'], **model}
-    codeformer.CODEFORMER_PRESETS[key] = {**codeformer.CODEFORMER_PRESETS['synth'], **model}
+    vqgan.VQGAN_ARCHS[key] = {**vqgan.VQGAN_ARCHS['synth'], **model}
+    codeformer.CODEFORMER_ARCHS[key] = {**codeformer.CODEFORMER_ARCHS['synth'], **model}
     return key
 
 def config(name: str, iters: int) -> TrainConfig:
     _, over = CANDIDATES[name]
     kw = dict(iters=iters, lr_period=iters, channels_last=True, progress=False, val_every=250, ckpt_every=250, run_name=name, out_dir=OUT)
-    return TrainConfig.from_preset('synth', 'I', model_preset=register(name), **{**kw, **over})
+    return TrainConfig.from_scale('synth', 'I', arch=register(name), **{**kw, **over})
 
 def collect() -> Path:
     rows = []

@@ -1,12 +1,13 @@
 """Hand-made study records with known numbers, in the evaluator's format: the fixture of the report tests
-(`nbs/12a_study.ipynb`) and of `nbs/figures.ipynb` under `nbdev_test`. Not part of the library."""
+(`nbs/12b_study.ipynb`) and of `nbs/figures.ipynb` under `nbdev_test`. Not part of the library."""
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from idcodeformer.core import atomic_write_json, write_image
-from idcodeformer.study import CEILING, EVAL_RECORD, _wkey
+from idcodeformer.plan import CEILING
+from idcodeformer.study import EVAL_RECORD, _wkey
 
 
 def _write_eval(folder: Path, label: str, per: dict, extra: dict | None = None, fid: float = 10.0, verif=None, samples=()):
@@ -39,7 +40,8 @@ DEMO_PREVALENCE = {'mole': 0.3, 'scar': 0.03}
 
 def demo_records(root, n_samples: int = 2) -> Path:
     """Hand-made evaluation records in the evaluator's format with known numbers (ID-CodeFormer's judge IDS is
-    CodeFormer's + 0.05 on every image; the ablation's λ = 2 adds 0.02): for tests of the tables and figures."""
+    CodeFormer's + 0.05 on every image; the ablation's λ = 2 adds 0.02; the prevalence experiment's 30 % run keeps scars
+    0.2 more often than its 2 % run): for tests of the tables and figures."""
     root, sev = Path(root), ('mild', 'severe')
     names = [f'im{i:02d}' for i in range(n_samples)]
     def samples(folder, keys, shade):
@@ -59,4 +61,7 @@ def demo_records(root, n_samples: int = 2) -> Path:
         if lam == 1.0: cells.append({**cells[0], 'group': 'grid'})
         _write_eval(root/'ablation'/f'eval-III-l{lam:g}', f'III-l{lam:g}', {(s, 0.5): _demo_per_image(ids_shift=0.01 * lam) for s in sev},
                     extra={'ablation': cells})
+    for rate, keep in ((0.02, 0.2), (0.3, 0.6)):       # the prevalence experiment: scars kept 0.1 / 0.3 of the time
+        _write_eval(root/f'eval-prev-scar{rate:g}', f'scar at {rate:g}', {(s, 0.5): _demo_per_image(keep=keep) for s in sev},
+                    extra={'prevalence': {'mark': 'scar', 'rate': rate}})
     return root

@@ -29,10 +29,10 @@ def study_outputs(d: Path) -> dict:
     out = {}
     for seed, name in ((0, 'baseline'), (1, 'id_codeformer')):
         torch.manual_seed(seed)
-        m = CodeFormer.from_preset('smoke')
+        m = CodeFormer.from_arch('smoke')
         torch.save({'config': m.config.to_dict(), 'params_ema': m.state_dict()}, d / f'{name}.pt')
         out[name] = str(d / f'{name}.pt')
-    cfg = TrainConfig.from_preset('smoke', 'recognizer')
+    cfg = TrainConfig.from_scale('smoke', 'recognizer')
     torch.manual_seed(2)
     torch.save({'config': cfg.to_dict(), 'params': make_recognizer(cfg).state_dict()}, d / 'judge.pt')
     astro, rng = skimage.data.astronaut(), np.random.default_rng(0)

@@ -37,7 +37,7 @@ def test_figures_rebuild_the_recorded_results(tmp_path, monkeypatch):
     records = root / 'results' / 'runs' / 'synth'
     if not records.is_dir(): pytest.skip('no recorded synth study in results/runs/synth')
     pm.execute_notebook(str(NBS / 'figures.ipynb'), str(tmp_path / 'figures.ipynb'), cwd=str(root), progress_bar=False,
-                        parameters={'records': str(records), 'out_dir': str(tmp_path / 'out'), 'preset': 'synth'})
+                        parameters={'records': str(records), 'out_dir': str(tmp_path / 'out'), 'size': 'synth'})
     committed = sorted((root / 'results').glob('tables/*.csv')) + sorted((root / 'results').glob('tables/*.tex')) \
         + [root / 'results' / 'metrics' / 'study.json']
     assert len(committed) > 10

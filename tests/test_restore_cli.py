@@ -28,9 +28,9 @@ def workdir(tmp_path_factory):
     "A smoke CodeFormer saved like training's model.pt, a photograph with a face, and an image without one."
     d = tmp_path_factory.mktemp('restore')
     torch.manual_seed(0)
-    model = CodeFormer.from_preset('smoke')
+    model = CodeFormer.from_arch('smoke')
     sd = model.state_dict()
-    torch.save({'params': sd, 'params_ema': sd, 'config': dict(stage='III', model_preset='smoke', img_size=32)}, d / 'model.pt')
+    torch.save({'params': sd, 'params_ema': sd, 'config': dict(stage='III', arch='smoke', img_size=32)}, d / 'model.pt')
     head = np.ascontiguousarray(skimage.data.astronaut()[:256, 100:356])
     write_image(d / 'in' / 'astronaut.png', head)
     write_image(d / 'in' / 'wall.png', np.full((100, 100, 3), 80, np.uint8))

@@ -1,4 +1,4 @@
-"""The study chain end to end on the smoke preset, as `make study` runs it: every step a papermill execution
+"""The study chain end to end at the smoke study size, as `make study` runs it: every step a papermill execution
 into a temporary runs folder, records copied, tables/figures/macros rebuilt from them; then a second call
 that must resume (skip every step). Before it, `run_steps` running tiny notebooks two at a time."""
 import json, os, subprocess, sys, time
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = [sys.executable, str(ROOT/'scripts'/'run_study.py'), '--preset', 'smoke']
+STUDY = [sys.executable, str(ROOT/'scripts'/'run_study.py'), '--size', 'smoke']
 
 
 def _run(args, timeout):
@@ -34,7 +34,8 @@ def _sleep_notebook(path):
 
 
 def test_run_steps_two_at_a_time(tmp_path, monkeypatch):
-    from idcodeformer.study import DONE, Step, StepsFailed, run_steps, step_threads
+    from idcodeformer.plan import Step
+    from idcodeformer.study import DONE, StepsFailed, run_steps, step_threads
     _sleep_notebook(tmp_path/'sleep.ipynb')
     monkeypatch.setenv('IN_TEST', '1')                                   # kept from the kernels
     runs, logs = tmp_path/'runs', []
@@ -76,7 +77,8 @@ def test_run_steps_two_at_a_time(tmp_path, monkeypatch):
 
 def test_wide_step_waits_and_narrow_ones_backfill(tmp_path, monkeypatch):
     "A step that needs both slots waits for them; meanwhile a ready one-slot step runs beside the one already running."
-    from idcodeformer.study import Step, run_steps
+    from idcodeformer.plan import Step
+    from idcodeformer.study import run_steps
     _sleep_notebook(tmp_path/'sleep.ipynb')
     runs = tmp_path/'runs'
     times = lambda n: json.loads((runs/n/'times.json').read_text())
@@ -92,7 +94,8 @@ def test_wide_step_waits_and_narrow_ones_backfill(tmp_path, monkeypatch):
 def test_list_names_every_step(tmp_path):
     r = _run(['--list', '--runs', str(tmp_path/'runs'), '--results', str(tmp_path/'results')], 120)
     names = ['synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II', 'base-III', 'id-II', 'id-III',
-             'eval-vqgan', 'eval-lq', 'eval-base', 'eval-id', 'ablation', 'figures']
+             'eval-vqgan', 'eval-lq', 'eval-base', 'eval-id', 'prev-glasses0.02', 'prev-glasses0.3', 'eval-prev-glasses0.02',
+             'eval-prev-glasses0.3', 'ablation', 'figures']
     for n in names: assert f' {n} ' in r.stdout, r.stdout
     assert r.stdout.count(' todo') == len(names), r.stdout
     assert not (tmp_path/'runs').exists()                      # listing runs nothing
@@ -109,8 +112,8 @@ def test_smoke_study_end_to_end(tmp_path):
     r = _run(['--runs', str(runs), '--results', str(res)], 900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     first = time.time() - t0
-    assert '[14/14] figures: done in' in r.stdout, r.stdout
-    assert '14 steps, 2 at a time' in r.stdout, r.stdout[:500]
+    assert '[18/18] figures: done in' in r.stdout, r.stdout
+    assert '18 steps, 2 at a time' in r.stdout, r.stdout[:500]
     m = json.loads((runs/'stage1'/'step_done.json').read_text())
     assert m['jobs'] == 2 and m['concurrent_with'], m                            # steps ran side by side
     m = json.loads((runs/'ablation'/'III-l0'/'step_done.json').read_text())
@@ -123,6 +126,11 @@ def test_smoke_study_end_to_end(tmp_path):
     # records: small files only, no checkpoints or restored images
     rec = res/'runs'/'smoke'
     assert (rec/'eval-id'/'eval.json').is_file() and (rec/'id-III'/'config.json').is_file()
+    # the prevalence experiment: two fine-tunes of base-II that differ only in the mark's training rate, both evaluated
+    cfgs = [json.loads((rec/f'prev-glasses{r}'/'config.json').read_text()) for r in ('0.02', '0.3')]
+    assert [c['mark_rates'] for c in cfgs] == ['glasses=0.02', 'glasses=0.3'] and all(c['init'].endswith('base-II/model.pt') for c in cfgs)
+    assert {k for k in cfgs[0] if cfgs[0][k] != cfgs[1][k]} == {'mark_rates', 'run_name'}
+    assert json.loads((rec/'eval-prev-glasses0.3'/'eval.json').read_text())['extra'] == {'prevalence': {'mark': 'glasses', 'rate': 0.3}}
     assert not [p for p in rec.rglob('*') if p.suffix in ('.pt', '.pth') or 'restored' in p.parts or 'checkpoints' in p.parts]
     # tables, figures and macros rebuilt from the records
     for stem in ('main_table', 'main_delta', 'recognizers', 'training_runs', 'mark_retention', 'ablation_lambda', 'ablation_grid'):
@@ -133,7 +141,7 @@ def test_smoke_study_end_to_end(tmp_path):
     assert set(main.Model) == {'Stage-I VQGAN (HQ input)', 'Input (LQ)', 'CodeFormer', 'ID-CodeFormer'} and len(main) == 2 * (2 + 2 * 2)
     assert 'FD (synth-feat)' in main.columns and main['FD (synth-feat)'].ne('–').all()      # realism measured for every row
     nums = json.loads((res/'metrics'/'study.json').read_text())
-    assert nums['preset'] == 'smoke' and 'ids_judge_severe_w1_id' in nums and 'verif_judge_hq' in nums
+    assert nums['study_size'] == 'smoke' and 'ids_judge_severe_w1_id' in nums and 'verif_judge_hq' in nums
     assert nums['train_stage1_iters'] == '2' and 'train_id_III_code_acc' in nums and float(nums['study_minutes']) > 0
     assert '\\newcommand{\\NumIdsJudgeSevereWOneId}' in (res/'tables'/'numbers.tex').read_text()
     for key in ('vqgan_recon_psnr', 'vqgan_recon_ids_judge', 'd_ids_judge_severe_bestw_base_vs_lq_lo', 'fd_severe_lq', 'fd_mild_w1_base'):
@@ -141,5 +149,5 @@ def test_smoke_study_end_to_end(tmp_path):
     # a second run resumes: every step is skipped
     t1 = time.time()
     r2 = _run(['--runs', str(runs), '--results', str(res)], 300)
-    assert r2.returncode == 0 and r2.stdout.count('already done') == 13, r2.stdout[-2000:]   # figures are always rebuilt
+    assert r2.returncode == 0 and r2.stdout.count('already done') == 17, r2.stdout[-2000:]   # figures are always rebuilt
     assert time.time() - t1 < first / 2

@@ -1,6 +1,6 @@
 """Training runs that need separate processes: exact resume after SIGKILL, and 2-process (gloo) data parallelism.
 
-Each test trains the `smoke` preset (32 px, tiny networks) on the CPU in temporary folders.
+Each test trains the `smoke` training scale (32 px, tiny networks) on the CPU in temporary folders.
 """
 import csv, os, signal, subprocess, sys, time
 from pathlib import Path
@@ -20,7 +20,7 @@ def stages(tmp_path_factory):
     "Recognizer, stage I and stage II smoke models, trained in-process: the inputs of the subprocess runs."
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp('prep')
-    def smoke(stage, **kw): return TrainConfig.from_preset('smoke', stage, out_dir=str(out), **kw)
+    def smoke(stage, **kw): return TrainConfig.from_scale('smoke', stage, out_dir=str(out), **kw)
     rec = train(smoke('recognizer'))
     s1 = train(smoke('I'))
     s2 = train(smoke('II', vqgan_ckpt=s1['model']))
@@ -28,7 +28,7 @@ def stages(tmp_path_factory):
 
 
 def _cmd(out_dir, run_name, *kv):
-    return [PY, '-m', 'idcodeformer.training', 'preset=smoke', f'out_dir={out_dir}', f'run_name={run_name}', *kv]
+    return [PY, '-m', 'idcodeformer.training', 'scale=smoke', f'out_dir={out_dir}', f'run_name={run_name}', *kv]
 
 
 def _losses(folder) -> list[dict]:
@@ -81,7 +81,7 @@ def test_two_processes_match_one_process(stages, tmp_path):
             'iters=6', 'batch_size=4', 'log_every=1', 'ckpt_every=3']
     one = subprocess.run(_cmd(tmp_path, 'one', *args), env=ENV, capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = subprocess.run([TORCHRUN, '--standalone', '--nproc_per_node', '2', '-m', 'idcodeformer.training', 'preset=smoke',
+    two = subprocess.run([TORCHRUN, '--standalone', '--nproc_per_node', '2', '-m', 'idcodeformer.training', 'scale=smoke',
                           f'out_dir={tmp_path}', 'run_name=two', *args], env=ENV, capture_output=True, text=True, timeout=300)
     assert two.returncode == 0, two.stderr[-3000:]
     l1, l2 = _losses(tmp_path / 'one'), _losses(tmp_path / 'two')
@@ -99,9 +99,9 @@ def test_two_processes_match_one_process(stages, tmp_path):
 
 
 def test_cli_rejects_unknown_and_mistyped_parameters(capsys):
-    assert cli_main(['preset=smoke', 'stage=II', 'lamda_ids=1.0']) == 2
+    assert cli_main(['scale=smoke', 'stage=II', 'lamda_ids=1.0']) == 2
     assert "did you mean 'lambda_ids'" in capsys.readouterr().err
-    assert cli_main(['preset=smoke', 'stage=I', 'iters=many']) == 2
+    assert cli_main(['scale=smoke', 'stage=I', 'iters=many']) == 2
     assert "iters: expected int, got 'many'" in capsys.readouterr().err
-    assert cli_main(['preset=smoke', 'stage=I', '--print-config']) == 0
+    assert cli_main(['scale=smoke', 'stage=I', '--print-config']) == 0
     assert '"img_size": 32' in capsys.readouterr().out

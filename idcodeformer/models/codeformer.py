@@ -13,11 +13,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core import autocast_dtype
-from .vqgan import VQGANConfig, VQGAN_PRESETS, VQAutoEncoder, ResBlock, _GROUPS, _preset
+from .vqgan import VQGANConfig, VQGAN_ARCHS, VQAutoEncoder, ResBlock, _GROUPS, _arch_config
 from .vqgan import check_images, count_parameters, load_weights
 
 # %% auto #0
-__all__ = ['FIXABLE', 'LOOKUPS', 'CODEFORMER_PRESETS', 'CodeFormerConfig', 'MultiheadSelfAttention', 'TransformerSALayer',
+__all__ = ['FIXABLE', 'LOOKUPS', 'CODEFORMER_ARCHS', 'CodeFormerConfig', 'MultiheadSelfAttention', 'TransformerSALayer',
            'FuseSFTBlock', 'adaptive_instance_norm', 'lookup_codes', 'CodeFormer', 'gradient_report']
 
 # %% ../../nbs/06_models.codeformer.ipynb #0fffb950
@@ -68,10 +68,10 @@ class CodeFormerConfig(VQGANConfig):
         return VQGANConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(VQGANConfig)})
 
 # %% ../../nbs/06_models.codeformer.ipynb #8d1c1f33
-CODEFORMER_PRESETS = {
+CODEFORMER_ARCHS = {
     'official': {},
-    'synth': {**VQGAN_PRESETS['synth'], 'dim_embd': 128, 'n_head': 4, 'n_layers': 3, 'connect_list': None},
-    'smoke': {**VQGAN_PRESETS['smoke'], 'dim_embd': 64, 'n_head': 2, 'n_layers': 2, 'connect_list': None},
+    'synth': {**VQGAN_ARCHS['synth'], 'dim_embd': 128, 'n_head': 4, 'n_layers': 3, 'connect_list': None},
+    'smoke': {**VQGAN_ARCHS['smoke'], 'dim_embd': 64, 'n_head': 2, 'n_layers': 2, 'connect_list': None},
 }
 
 # %% ../../nbs/06_models.codeformer.ipynb #e1b27bc9
@@ -147,7 +147,7 @@ class _VQGANPart(nn.Module):
 
 class CodeFormer(VQAutoEncoder):
     "CodeFormer with upstream's state-dict keys; `model(x, w, adain, code_only)` returns `(out, logits, lq_feat)`."
-    config_cls, presets = CodeFormerConfig, CODEFORMER_PRESETS
+    config_cls, archs = CodeFormerConfig, CODEFORMER_ARCHS
 
     def __init__(self, config: CodeFormerConfig | None = None, *, latent_size: int | None = None, **overrides):
         super().__init__(config, **overrides)

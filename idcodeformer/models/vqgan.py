@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from ..weights import load_checkpoint, load_strict
 
 # %% auto #0
-__all__ = ['VQGAN_PRESETS', 'VQGANConfig', 'check_images', 'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'QuantizerOutput',
+__all__ = ['VQGAN_ARCHS', 'VQGANConfig', 'check_images', 'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'QuantizerOutput',
            'VectorQuantizer', 'Encoder', 'Generator', 'VQOutput', 'load_weights', 'VQAutoEncoder', 'VQGANDiscriminator',
            'count_parameters']
 
@@ -70,7 +70,7 @@ class VQGANConfig:
     def to_dict(self) -> dict: return dataclasses.asdict(self)
 
 # %% ../../nbs/05_models.vqgan.ipynb #1f8feb94
-VQGAN_PRESETS = {
+VQGAN_ARCHS = {
     'official': {},
     # 64 px: a 16×16 latent grid (upstream's 256 tokens per face) and 8 GroupNorm groups; the sweep that chose it
     # is results/tuning/stage1_sweep.csv (8×8 grid or 32 groups: grey backgrounds, ~2 dB lower at equal iterations)
@@ -80,13 +80,13 @@ VQGAN_PRESETS = {
                   codebook_size=64, emb_dim=32),
 }
 
-def _preset(cls, presets: dict, name: str, overrides: dict):
-    "Build config `cls` from preset `name` with keyword `overrides` (errors name the bad preset/field)."
-    if name not in presets: raise ValueError(f'unknown preset {name!r}; expected one of {sorted(presets)}')
+def _arch_config(cls, archs: dict, name: str, overrides: dict):
+    "Build config `cls` from architecture `name` with keyword `overrides` (errors name the bad architecture/field)."
+    if name not in archs: raise ValueError(f'unknown architecture {name!r}; expected one of {sorted(archs)}')
     fields = {f.name for f in dataclasses.fields(cls)}
     if unknown := sorted(set(overrides) - fields):
         raise TypeError(f'unknown {cls.__name__} field(s) {unknown}; valid fields: {sorted(fields)}')
-    return cls(**{**presets[name], **overrides})
+    return cls(**{**archs[name], **overrides})
 
 # %% ../../nbs/05_models.vqgan.ipynb #a9bee08f
 def check_images(x, *, down_factor: int = 1, size: int | None = None, name: str = 'x', value_tol: float = 0.5):
@@ -254,7 +254,7 @@ def load_weights(module: nn.Module, weights, source: str = '', key: str | None =
 # %% ../../nbs/05_models.vqgan.ipynb #057f3c9e
 class VQAutoEncoder(nn.Module):
     "Stage-I VQGAN: `encoder`, `quantize` (codebook), `generator`, with upstream's state-dict keys."
-    config_cls, presets = VQGANConfig, VQGAN_PRESETS
+    config_cls, archs = VQGANConfig, VQGAN_ARCHS
 
     def __init__(self, config: VQGANConfig | None = None, **overrides):
         super().__init__()
@@ -268,9 +268,9 @@ class VQAutoEncoder(nn.Module):
         self.generator = Generator(cfg)
 
     @classmethod
-    def from_preset(cls, name: str = 'official', **overrides):
-        "Build the model from a named preset (`official`, `synth`, `smoke`) with field overrides."
-        return cls(_preset(cls.config_cls, cls.presets, name, overrides))
+    def from_arch(cls, name: str = 'official', **overrides):
+        "Build the model from a named architecture (`official`, `synth`, `smoke`) with field overrides."
+        return cls(_arch_config(cls.config_cls, cls.archs, name, overrides))
 
     def check_input(self, x, name: str = 'x'):
         check_images(x, down_factor=self.config.down_factor, name=name)
