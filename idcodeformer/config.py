@@ -174,7 +174,7 @@ def _check_config(cfg: TrainConfig) -> None:
                          "where the CFT is unused and the hard lookup blocks the gradient; use id_reach='transformer' or 'encoder'")
 
 # %% ../nbs/10_config.ipynb #163e36af
-_UPSTREAM = {   # reference §2, 8 GPUs, 512 px
+_UPSTREAM = {   # upstream's training options, 8 GPUs, 512 px
     'common': dict(arch='official', img_size=512, data='folder', n_identities=70_000, ema_decay=0.995),
     'I': dict(iters=1_600_000, batch_size=32, lr=7e-5, lr_d=7e-5, scheduler='cosine_restart', lr_period=1_600_000,
               eta_min=6e-5, gan_weight=0.8, disc_start=30_000),
