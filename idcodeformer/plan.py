@@ -69,6 +69,8 @@ STUDY_SIZES = {
     # Stage III has since doubled to 1600 iterations (its costs above are the 800-iteration times doubled). The next
     # recording, on a faster machine and with two tuning runs sharing the cores for about 40 minutes, took 86 minutes
     # (143 of steps): stage I 12.9, base II/III 22.1 + 25.9, ID II/III 45.4 + 23.9.
+    # With the 150-identity Synth-Test and five w values (fresh clone, 2 cores): 98 minutes for the 14 main steps, stage I 17.2,
+    # base II/III 27.0 + 19.5, ID II/III 43.5 + 22.3, evaluations 6-8; the prevalence steps beside them: 104 in all.
     # The ablation is cut to the λ = 0 / 1 stage-III pair: with the 16×16-grid models the full grid (16 fine-tunes) would
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     'synth': StudySize('synth', 'synth', iters={'recognizer': 300},
