@@ -18,6 +18,7 @@ from .core import (IMAGE_EXTS, VIDEO_EXTS, ImageError, atomic_write_json, get_de
                                tensor2img, write_image)
 from .core import ffhq_template
 from .faces import DETECTORS, BoxesDetector, DlibJudge, make_detector
+from .config import RENAMED
 from .models.codeformer import CodeFormer, CodeFormerConfig
 from .weights import REGISTRY, WeightsError, ensure, file_sha256, load_checkpoint, load_strict
 
@@ -99,12 +100,12 @@ def _model_config(obj) -> dict | None:
 
 def _model_from_config(cfg: dict, path) -> CodeFormer:
     "Build the CodeFormer a checkpoint's config describes: a training `TrainConfig` dict or a `CodeFormerConfig` dict."
-    arch = cfg.get('arch', cfg.get('model_preset'))   # model_preset: the field's earlier name
-    if arch is not None:     # training.TrainConfig: same construction as networks.make_codeformer (the
+    cfg = {RENAMED.get(k, k): v for k, v in cfg.items()}   # fields saved under an earlier name
+    if 'arch' in cfg:        # training.TrainConfig: same construction as networks.make_codeformer (the
         stage = cfg.get('stage')     # gradient switches it sets change only the backward pass, not the outputs)
         if stage not in ('II', 'III'):
             raise WeightsError(f'{path}: a stage-{stage} checkpoint, not a restoration model (expected a stage II or III model.pt)')
-        return CodeFormer.from_arch(arch, img_size=cfg['img_size'])
+        return CodeFormer.from_arch(cfg['arch'], img_size=cfg['img_size'])
     try: return CodeFormer(CodeFormerConfig(**cfg))
     except TypeError as e: raise WeightsError(f'{path}: its config does not describe a CodeFormer ({e})') from None
 
