@@ -2,7 +2,7 @@
 
 Each test trains the `smoke` training scale (32 px, tiny networks) on the CPU in temporary folders.
 """
-import csv, os, signal, subprocess, sys, time
+import csv, json, math, os, signal, subprocess, sys, time
 from pathlib import Path
 
 import pytest
@@ -105,3 +105,22 @@ def test_cli_rejects_unknown_and_mistyped_parameters(capsys):
     assert "iters: expected int, got 'many'" in capsys.readouterr().err
     assert cli_main(['scale=smoke', 'stage=I', '--print-config']) == 0
     assert '"img_size": 32' in capsys.readouterr().out
+
+
+def test_smoke_losses_match_those_before_the_redesign(tmp_path):
+    """The whole smoke pipeline with the identity loss (recognizer, stages I-III) logs the losses that the code before the
+    codebase redesign logged (tests/data/smoke_losses_before_redesign.json, which says how it was made)."""
+    ref = json.loads((Path(__file__).parent / 'data' / 'smoke_losses_before_redesign.json').read_text())['runs']
+    r = subprocess.run([PY, '-m', 'idcodeformer.training', 'scale=smoke', 'stage=all', 'lambda_ids=1', f'out_dir={tmp_path}'],
+                       env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir() if (p / 'losses.csv').is_file()) == sorted(ref)
+    for run, rows in ref.items():
+        now = _losses(tmp_path / run)
+        assert len(now) == len(rows), (run, len(now), len(rows))
+        for i, (old, new) in enumerate(zip(rows, now)):
+            assert set(new) == set(old), (run, i, sorted(set(new) ^ set(old)))
+            for k, v in old.items():
+                got = float(new[k]) if new[k] != '' else None
+                assert (got is None) == (v is None) and (v is None or math.isclose(got, v, rel_tol=1e-4, abs_tol=1e-6)), \
+                    f'{run} row {i} {k}: {got} now, {v} before'
