@@ -23,7 +23,7 @@ __all__ = ['MAIN_METRICS', 'MODELS', 'EVAL_KEYS', 'ARCH_NAMES', 'HEAD_NAMES', 'T
            'training_runs', 'training_table', 'training_numbers', 'plot_tradeoff', 'mark_retention_table', 'plot_drift',
            'attribute_drift', 'plot_attribute_drift', 'prevalence_effect', 'ablation_cells', 'plot_lambda_sweep',
            'reach_stage_grid', 'plot_reach_stage', 'eval_folders', 'plot_qualitative', 'number_values', 'target_values',
-           'matched_gain', 'matched_values', 'plot_frontier']
+           'matched_gain', 'matched_values', 'plot_frontier', 'matched_seed_sd']
 
 # %% ../nbs/12c_results.ipynb #634e0545
 MAIN_METRICS = (('psnr', 'PSNR', 2), ('ssim', 'SSIM', 3), ('lpips', 'LPIPS', 3), ('fid', 'FID', 1), ('fd', 'FD', 3),
@@ -234,10 +234,16 @@ TRAIN_FIELDS = (('psnr', 'Val. PSNR', 2), ('ssim', 'Val. SSIM', 3), ('perplexity
                 ('verif_acc_lq', 'Verif. LQ', 3))
 "(key in `done.json['val']`, table header, decimals) of the training table."
 
+def _with_seeds(root, runs) -> list[str]:
+    "`runs` with, after each, its runs of further seeds below `root` (`<run>-s<seed>`, in seed order)."
+    more = lambda n: sorted((p.name for p in Path(root).glob(f'{n}-s*') if p.name[len(n) + 2:].isdigit()), key=lambda s: int(s[len(n) + 2:]))
+    return [m for n in runs for m in (n, *more(n))]
+
 def training_runs(root, runs=MAIN_RUNS) -> pd.DataFrame:
-    "One row per main training run recorded below `root`: stage, λ_ids, iterations, batch, minutes and final validation values."
+    """One row per main training run recorded below `root` (and per further seed of one): stage, λ_ids, iterations,
+    batch, minutes and final validation values."""
     rows = []
-    for name in runs:
+    for name in _with_seeds(root, runs):
         folder = Path(root)/name
         if not (folder/'done.json').is_file(): continue
         done, cfg = (json.loads((folder/f).read_text()) for f in ('done.json', 'config.json'))
@@ -254,7 +260,8 @@ def training_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def training_numbers(runs: pd.DataFrame, root) -> dict[str, str]:
     """Macro values `train_<run>_<field>` of `training_runs`; of the steps below `root`: `study_step_minutes`, their summed
-    wall time, and `study_minutes`, the wall-clock span from the first start to the last finish (steps run side by side).
+    wall time, `study_minutes`, the wall-clock time during which at least one step ran (steps run side by side; a study
+    resumed later does not count the pause), and `study_sittings`, how many separate stretches of running that took.
     The `figures` step, which reads these records, is not counted: a rebuild from the records gives the same numbers."""
     out = {}
     for _, r in runs.iterrows():
@@ -266,7 +273,12 @@ def training_numbers(runs: pd.DataFrame, root) -> dict[str, str]:
     spans = [(m['started'], m['finished']) for m in marks if 'started' in m and 'finished' in m]
     if spans:
         t = lambda s: time.mktime(time.strptime(s, '%Y-%m-%d %H:%M:%S'))
-        out['study_minutes'] = f'{(max(t(b) for _, b in spans) - min(t(a) for a, _ in spans)) / 60:.0f}'
+        busy = []                               # merged [start, end] stretches; gaps under a minute are the scheduler's
+        for a, b in sorted((t(a), t(b)) for a, b in spans):
+            if busy and a <= busy[-1][1] + 60: busy[-1][1] = max(busy[-1][1], b)
+            else: busy.append([a, b])
+        out['study_minutes'] = f'{sum(b - a for a, b in busy) / 60:.0f}'
+        out['study_sittings'] = str(len(busy))
     return out
 
 # %% ../nbs/12c_results.ipynb #be44dc7a
@@ -694,3 +706,23 @@ def plot_frontier(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.legend(handles, labels, loc='lower center', ncol=len(labels), fontsize=7, frameon=False)   # below the panels, over no data
     return fig
+
+# %% ../nbs/12c_results.ipynb #3e044478
+def matched_seed_sd(evals: pd.DataFrame, summaries: pd.DataFrame, at_w: float = 0.5, a: str = 'ID-CodeFormer',
+                    b: str = 'CodeFormer', axes=MATCHED_AXES) -> dict[str, str]:
+    """The run-to-run spread of the matched comparison: `matched_values` once per seed (seed k of `a` against seed k of
+    `b`, from evaluations and summaries before `combine_seeds`), then `<key>_seed_sd` (the SD of the per-seed gains) and
+    `<key>_seeds` (the gains, seed by seed); empty with fewer than two seeds."""
+    if 'seed' not in evals: return {}
+    ev, sm = evals[evals.label.isin([a, b])], summaries[summaries.label.isin([a, b])]
+    seeds = sorted(set(ev[ev.label == a].seed.dropna()) & set(ev[ev.label == b].seed.dropna()))
+    if len(seeds) < 2: return {}
+    per = [matched_values(ev[ev.seed == s], sm[sm.seed == s], at_w, n_boot=2, axes=axes)[1] for s in seeds]
+    out = {}
+    for key in per[0]:
+        if key.endswith(('_lo', '_hi')): continue
+        gains = [float(v[key]) if v.get(key, '–') != '–' else math.nan for v in per]
+        if any(math.isnan(g) for g in gains): continue          # a seed whose point lies outside the other's curve: no spread
+        out[f'{key}_seed_sd'], out[f'{key}_seeds'] = f'{np.std(gains, ddof=1):.3f}', ', '.join(f'{g:+.3f}' for g in gains)
+    return out
+
