@@ -707,7 +707,7 @@ def plot_frontier(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'
     fig.legend(handles, labels, loc='lower center', ncol=len(labels), fontsize=7, frameon=False)   # below the panels, over no data
     return fig
 
-# %% ../nbs/12c_results.ipynb #3e044478
+# %% ../nbs/12c_results.ipynb #d8a10596
 def matched_seed_sd(evals: pd.DataFrame, summaries: pd.DataFrame, at_w: float = 0.5, a: str = 'ID-CodeFormer',
                     b: str = 'CodeFormer', axes=MATCHED_AXES) -> dict[str, str]:
     """The run-to-run spread of the matched comparison: `matched_values` once per seed (seed k of `a` against seed k of
