@@ -10,15 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 
 from .core import ROOT, atomic_write_json, atomic_write_text
 from .plan import NOTEBOOKS, Step, check_plan, step_cost, step_folder
 
 # %% auto #0
-__all__ = ['DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'RUNTIME_PARAMS', 'INLINE_LOG', 'step_status', 'run_notebook',
-           'strip_notebook', 'copy_records', 'find_records', 'load_evaluations', 'load_summaries', 'load_records',
-           'restore_folder', 'sample_names', 'prepare_test_set', 'evaluate_checkpoint', 'StepsFailed', 'step_threads',
-           'run_steps', 'project_dir', 'evaluate_step', 'run_steps_inline', 'notebook_params']
+__all__ = ['DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'INLINE_LOG', 'step_status', 'run_notebook', 'strip_notebook',
+           'copy_records', 'find_records', 'load_evaluations', 'load_summaries', 'load_records', 'restore_folder',
+           'sample_names', 'prepare_test_set', 'evaluate_checkpoint', 'StepsFailed', 'step_threads', 'run_steps',
+           'project_dir', 'evaluate_step', 'run_steps_inline', 'notebook_params']
 
 # %% ../nbs/12b_study.ipynb #afde2e88
 DONE = 'step_done.json'
@@ -300,7 +301,7 @@ def _chains(steps: list[Step], cost: dict) -> dict:
         return memo[n]
     return {s.name: chain(s.name) for s in steps}
 
-# %% ../nbs/12b_study.ipynb #085957c2
+# %% ../nbs/12b_study.ipynb #5efe8d5b
 def _error_text(e: BaseException, limit: int = 300) -> str:
     "One line about `e` (a papermill error: the notebook's exception, not its whole traceback)."
     text = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip().splitlines()
@@ -315,92 +316,119 @@ class _Now:
         return f
     def shutdown(self, wait=True): pass
 
-def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: int = 0, records=None, log=print,
-              always=(), wide=(), keep_going: bool = False) -> list[dict]:
+# %% ../nbs/12b_study.ipynb #40552aaa
+class _Scheduler:
     """Run `steps` at most `jobs` at a time, each once all its needs are done, longest chain first (a step that needs
     more slots than are free waits, and ready steps that fit run meanwhile).
     `run_one(step, folder, threads, jobs, info)` runs one step and returns its marker (`info()`: the fields about how
     it ran); `where(step, folder)`: where its record is (for errors). Kinds in `always` run even when done; kinds in
     `wide` take all `jobs` slots (they run steps of their own)."""
-    check_plan(steps)
-    if not isinstance(jobs, int) or jobs < 1: raise ValueError(f'jobs: expected an integer ≥ 1, got {jobs!r}')
-    threads = threads or step_threads(jobs)
-    by = {s.name: s for s in steps}
-    folder = {s.name: step_folder(s, runs) for s in steps}
-    for s in steps:                  # a marker with other parameters stops the plan before anything runs
-        if s.kind not in always: step_status(folder[s.name], s.params)
-    width = {s.name: jobs if s.kind in wide else 1 for s in steps}
-    cost = {s.name: step_cost(s) / width[s.name] for s in steps}          # estimated minutes of wall time
-    order = {s.name: i for i, s in enumerate(steps)}
-    chain = _chains(steps, cost) if jobs > 1 else {s.name: 0.0 for s in steps}   # jobs=1: the listed order
-    lock, t0 = threading.Lock(), time.time()
-    state, began, overlap, out, failed = {}, {}, {}, {}, {}     # name → running|done|failed; start time; overlapping steps
-    running, measured, count = {}, [0.0, 0.0], [0]              # future → name; [seconds, estimated minutes] run here
+    def __init__(self, steps: list[Step], runs, run_one, where, jobs: int = 2, threads: int = 0, records=None, log=print,
+                 always=(), wide=(), keep_going: bool = False):
+        check_plan(steps)
+        if not isinstance(jobs, int) or jobs < 1: raise ValueError(f'jobs: expected an integer ≥ 1, got {jobs!r}')
+        self.steps, self.runs, self.run_one, self.where, self.jobs = steps, runs, run_one, where, jobs
+        self.threads, self.records, self.log, self.always, self.keep_going = threads or step_threads(jobs), records, log, always, keep_going
+        self.by = {s.name: s for s in steps}
+        self.folder = {s.name: step_folder(s, runs) for s in steps}
+        for s in steps:                  # a marker with other parameters stops the plan before anything runs
+            if s.kind not in always: step_status(self.folder[s.name], s.params)
+        self.width = {s.name: jobs if s.kind in wide else 1 for s in steps}
+        self.cost = {s.name: step_cost(s) / self.width[s.name] for s in steps}          # estimated minutes of wall time
+        self.order = {s.name: i for i, s in enumerate(steps)}
+        self.chain = _chains(steps, self.cost) if jobs > 1 else {s.name: 0.0 for s in steps}   # jobs=1: the listed order
+        self.lock, self.t0 = threading.Lock(), time.time()
+        self.state, self.began, self.overlap, self.out, self.failed = {}, {}, {}, {}, {}   # name → running|done|failed; start; overlapping steps
+        self.running, self.measured, self.count = {}, [0.0, 0.0], 0       # future → name; [seconds, estimated minutes] run here
 
-    def info_of(name):
-        def info():
-            with lock: return {'jobs': jobs, 'threads': threads, 'concurrent_with': sorted(overlap[name])}
-        return info
+# %% ../nbs/12b_study.ipynb #ba08dda0
+@patch
+def _info(self: _Scheduler, name: str):
+    "The fields about how step `name` ran, for its marker (asked for when it finishes: who ran beside it by then)."
+    def info():
+        with self.lock: return {'jobs': self.jobs, 'threads': self.threads, 'concurrent_with': sorted(self.overlap[name])}
+    return info
 
-    def left() -> str:
-        "The estimated time left: the steps run so far set the scale of `STEP_COSTS`."
-        todo = [s for s in steps if state.get(s.name) in (None, 'running')]
-        if not todo or not measured[1]: return ''
-        rate, now = measured[0] / measured[1], time.time()
-        rem = {s.name: max(0.0, cost[s.name] * rate - (now - began[s.name] if s.name in began else 0.0)) for s in todo}
-        secs = max(sum(rem[n] * width[n] for n in rem) / jobs, max(_chains(todo, rem).values()))
-        return f', about {_dur(secs)} left'
+@patch
+def _left(self: _Scheduler) -> str:
+    "The estimated time left: the steps run so far set the scale of `STEP_COSTS`."
+    todo = [s for s in self.steps if self.state.get(s.name) in (None, 'running')]
+    if not todo or not self.measured[1]: return ''
+    rate, now = self.measured[0] / self.measured[1], time.time()
+    rem = {s.name: max(0.0, self.cost[s.name] * rate - (now - self.began[s.name] if s.name in self.began else 0.0)) for s in todo}
+    secs = max(sum(rem[n] * self.width[n] for n in rem) / self.jobs, max(_chains(todo, rem).values()))
+    return f', about {_dur(secs)} left'
 
-    def finish(st, m, t):
-        if records is not None: copy_records(folder[st.name], Path(records)/folder[st.name].relative_to(runs))
-        state[st.name], out[st.name] = 'done', m
-        count[0] += 1
-        if not m['skipped']: measured[0] += m['seconds'] * width[st.name]; measured[1] += cost[st.name] * width[st.name]
-        what = 'already done' if m['skipped'] else f'done in {_dur(time.time() - t)}'
-        log(f'[{count[0]}/{len(steps)}] {st.name}: {what} (elapsed {_dur(time.time() - t0)}{"" if m["skipped"] else left()})')
+@patch
+def _finish(self: _Scheduler, st: Step, m: dict, t: float) -> None:
+    "Step `st` is done (`m`: its marker, `t`: when it started): copy its records, count it, log it."
+    if self.records is not None: copy_records(self.folder[st.name], Path(self.records)/self.folder[st.name].relative_to(self.runs))
+    self.state[st.name], self.out[st.name] = 'done', m
+    self.count += 1
+    if not m['skipped']:
+        self.measured[0] += m['seconds'] * self.width[st.name]; self.measured[1] += self.cost[st.name] * self.width[st.name]
+    what = 'already done' if m['skipped'] else f'done in {_dur(time.time() - t)}'
+    self.log(f'[{self.count}/{len(self.steps)}] {st.name}: {what} (elapsed {_dur(time.time() - self.t0)}{"" if m["skipped"] else self._left()})')
 
-    pool = ThreadPoolExecutor(jobs) if jobs > 1 else _Now()
+@patch
+def _fail(self: _Scheduler, name: str, e: BaseException) -> None:
+    self.state[name], self.failed[name] = 'failed', e
+    self.count += 1
+    self.log(f'[{self.count}/{len(self.steps)}] {name}: FAILED after {_dur(time.time() - self.began[name])} '
+             f'(elapsed {_dur(time.time() - self.t0)}): {_error_text(e)}')
+
+# %% ../nbs/12b_study.ipynb #55fe7d0e
+@patch
+def _start_ready(self: _Scheduler, pool) -> None:
+    "Start ready steps while slots are free (finished ones are skipped here), the longest chain first."
+    free = self.jobs - sum(self.width[n] for n in self.running.values())
+    while free > 0 and (self.keep_going or not self.failed):
+        ready = [s for s in self.steps if s.name not in self.state and all(self.state.get(n) == 'done' for n in s.needs)]
+        if not ready: break
+        fits = [s for s in ready if self.width[s.name] <= free] or ready    # backfill: while a wide step waits for its
+        st = max(fits, key=lambda s: (self.chain[s.name], -self.order[s.name]))  # slots, a step that fits the free one runs
+        f = self.folder[st.name]
+        if st.kind in self.always: (f/DONE).unlink(missing_ok=True)
+        elif step_status(f, st.params) == 'done':
+            self._finish(st, {**json.loads((f/DONE).read_text()), 'skipped': True}, time.time()); continue
+        if self.width[st.name] > free: break          # nothing fits: wait for a step to finish
+        with self.lock:
+            self.overlap[st.name] = set(self.running.values())
+            for o in self.running.values(): self.overlap[o].add(st.name)
+        self.state[st.name], self.began[st.name] = 'running', time.time()
+        if self.jobs > 1:
+            others = sorted(self.running.values())
+            self.log(f'      {st.name}: started' + (f' (with {", ".join(others)})' if others else ''))
+        self.running[pool.submit(self.run_one, st, f, self.threads, self.width[st.name], self._info(st.name))] = st.name
+        free -= self.width[st.name]
+
+# %% ../nbs/12b_study.ipynb #ae863a8f
+@patch
+def run(self: _Scheduler) -> list[dict]:
+    "Run the plan to its end; the markers in plan order, or `StepsFailed` once the running steps have finished."
+    pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else _Now()
     try:
         while True:
-            free = jobs - sum(width[n] for n in running.values())
-            while free > 0 and (keep_going or not failed):
-                ready = [s for s in steps if s.name not in state and all(state.get(n) == 'done' for n in s.needs)]
-                if not ready: break
-                fits = [s for s in ready if width[s.name] <= free] or ready   # backfill: while a wide step waits for its
-                st = max(fits, key=lambda s: (chain[s.name], -order[s.name]))  # slots, a step that fits the free one runs
-                f = folder[st.name]
-                if st.kind in always: (f/DONE).unlink(missing_ok=True)
-                elif step_status(f, st.params) == 'done':
-                    finish(st, {**json.loads((f/DONE).read_text()), 'skipped': True}, time.time()); continue
-                if width[st.name] > free: break          # nothing fits: wait for a step to finish
-                with lock:
-                    overlap[st.name] = set(running.values())
-                    for o in running.values(): overlap[o].add(st.name)
-                state[st.name], began[st.name] = 'running', time.time()
-                if jobs > 1: log(f'      {st.name}: started' + (f' (with {", ".join(sorted(running.values()))})' if running else ''))
-                running[pool.submit(run_one, st, f, threads, width[st.name], info_of(st.name))] = st.name
-                free -= width[st.name]
-            if not running: break
-            for fut in wait(list(running), return_when=FIRST_COMPLETED)[0]:
-                name = running.pop(fut)
+            self._start_ready(pool)
+            if not self.running: break
+            for fut in wait(list(self.running), return_when=FIRST_COMPLETED)[0]:
+                name = self.running.pop(fut)
                 try: m = fut.result()
-                except Exception as e:
-                    state[name], failed[name] = 'failed', e
-                    count[0] += 1
-                    log(f'[{count[0]}/{len(steps)}] {name}: FAILED after {_dur(time.time() - began[name])} '
-                        f'(elapsed {_dur(time.time() - t0)}): {_error_text(e)}')
-                else: finish(by[name], m, began[name])
+                except Exception as e: self._fail(name, e)
+                else: self._finish(self.by[name], m, self.began[name])
     finally: pool.shutdown(wait=True)
-    if failed:
-        not_run = [s.name for s in steps if s.name not in state]
-        msg = '; '.join(f'{n} ({where(by[n], folder[n])}): {_error_text(e)}' for n, e in failed.items())
-        raise StepsFailed(f'{len(failed)} step(s) failed: {msg}' + (f'; not run: {", ".join(not_run)}' if not_run else '')
+    if self.failed:
+        not_run = [s.name for s in self.steps if s.name not in self.state]
+        msg = '; '.join(f'{n} ({self.where(self.by[n], self.folder[n])}): {_error_text(e)}' for n, e in self.failed.items())
+        raise StepsFailed(f'{len(self.failed)} step(s) failed: {msg}' + (f'; not run: {", ".join(not_run)}' if not_run else '')
                           + '. Finished steps keep their markers: fix the cause and run again to resume.',
-                          failed, not_run) from next(iter(failed.values()))
-    return [out[s.name] for s in steps]
+                          self.failed, not_run) from next(iter(self.failed.values()))
+    return [self.out[s.name] for s in self.steps]
 
-RUNTIME_PARAMS = {'evaluate': ('threads',), 'ablation': ('threads', 'jobs')}
-"Notebook parameters `run_steps` sets per kind that do not change a step's result (not part of its marker's params)."
+def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: int = 0, records=None, log=print,
+              always=(), wide=(), keep_going: bool = False) -> list[dict]:
+    "Run `steps` with a `_Scheduler` (see there) and return their markers in plan order."
+    return _Scheduler(steps, runs, run_one, where, jobs, threads, records, log, always, wide, keep_going).run()
 
 # %% ../nbs/12b_study.ipynb #0cc14c53
 def run_steps(steps: list[Step], runs, root=ROOT, records=None, log=print, always=('figures',), jobs: int = 2,
