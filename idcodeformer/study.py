@@ -16,10 +16,10 @@ from .core import ROOT, atomic_write_json, atomic_write_text
 from .plan import NOTEBOOKS, Step, check_plan, step_cost, step_folder
 
 # %% auto #0
-__all__ = ['DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'INLINE_LOG', 'step_status', 'run_notebook', 'strip_notebook',
-           'copy_records', 'find_records', 'load_evaluations', 'load_summaries', 'load_records', 'restore_folder',
-           'sample_names', 'prepare_test_set', 'evaluate_checkpoint', 'StepsFailed', 'step_threads', 'run_steps',
-           'project_dir', 'evaluate_step', 'run_steps_inline', 'notebook_params']
+__all__ = ['DONE', 'RECORD_EXTS', 'SKIP_DIRS', 'EVAL_RECORD', 'RUNTIME_PARAMS', 'INLINE_LOG', 'step_status', 'run_notebook',
+           'strip_notebook', 'copy_records', 'find_records', 'load_evaluations', 'load_summaries', 'load_records',
+           'restore_folder', 'sample_names', 'prepare_test_set', 'evaluate_checkpoint', 'StepsFailed', 'step_threads',
+           'run_steps', 'project_dir', 'evaluate_step', 'run_steps_inline', 'notebook_params']
 
 # %% ../nbs/12b_study.ipynb #afde2e88
 DONE = 'step_done.json'
@@ -301,7 +301,7 @@ def _chains(steps: list[Step], cost: dict) -> dict:
         return memo[n]
     return {s.name: chain(s.name) for s in steps}
 
-# %% ../nbs/12b_study.ipynb #5efe8d5b
+# %% ../nbs/12b_study.ipynb #10d35ac7
 def _error_text(e: BaseException, limit: int = 300) -> str:
     "One line about `e` (a papermill error: the notebook's exception, not its whole traceback)."
     text = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip().splitlines()
@@ -316,7 +316,7 @@ class _Now:
         return f
     def shutdown(self, wait=True): pass
 
-# %% ../nbs/12b_study.ipynb #40552aaa
+# %% ../nbs/12b_study.ipynb #87756702
 class _Scheduler:
     """Run `steps` at most `jobs` at a time, each once all its needs are done, longest chain first (a step that needs
     more slots than are free waits, and ready steps that fit run meanwhile).
@@ -341,7 +341,7 @@ class _Scheduler:
         self.state, self.began, self.overlap, self.out, self.failed = {}, {}, {}, {}, {}   # name → running|done|failed; start; overlapping steps
         self.running, self.measured, self.count = {}, [0.0, 0.0], 0       # future → name; [seconds, estimated minutes] run here
 
-# %% ../nbs/12b_study.ipynb #ba08dda0
+# %% ../nbs/12b_study.ipynb #765f0c3d
 @patch
 def _info(self: _Scheduler, name: str):
     "The fields about how step `name` ran, for its marker (asked for when it finishes: who ran beside it by then)."
@@ -377,7 +377,7 @@ def _fail(self: _Scheduler, name: str, e: BaseException) -> None:
     self.log(f'[{self.count}/{len(self.steps)}] {name}: FAILED after {_dur(time.time() - self.began[name])} '
              f'(elapsed {_dur(time.time() - self.t0)}): {_error_text(e)}')
 
-# %% ../nbs/12b_study.ipynb #55fe7d0e
+# %% ../nbs/12b_study.ipynb #f8a2c24f
 @patch
 def _start_ready(self: _Scheduler, pool) -> None:
     "Start ready steps while slots are free (finished ones are skipped here), the longest chain first."
@@ -402,7 +402,7 @@ def _start_ready(self: _Scheduler, pool) -> None:
         self.running[pool.submit(self.run_one, st, f, self.threads, self.width[st.name], self._info(st.name))] = st.name
         free -= self.width[st.name]
 
-# %% ../nbs/12b_study.ipynb #ae863a8f
+# %% ../nbs/12b_study.ipynb #b62f1fcf
 @patch
 def run(self: _Scheduler) -> list[dict]:
     "Run the plan to its end; the markers in plan order, or `StepsFailed` once the running steps have finished."
@@ -429,6 +429,9 @@ def _run_plan(steps: list[Step], runs, run_one, where, jobs: int = 2, threads: i
               always=(), wide=(), keep_going: bool = False) -> list[dict]:
     "Run `steps` with a `_Scheduler` (see there) and return their markers in plan order."
     return _Scheduler(steps, runs, run_one, where, jobs, threads, records, log, always, wide, keep_going).run()
+
+RUNTIME_PARAMS = {'evaluate': ('threads',), 'ablation': ('threads', 'jobs')}
+"Notebook parameters `run_steps` sets per kind that do not change a step's result (not part of its marker's params)."
 
 # %% ../nbs/12b_study.ipynb #0cc14c53
 def run_steps(steps: list[Step], runs, root=ROOT, records=None, log=print, always=('figures',), jobs: int = 2,
