@@ -21,9 +21,9 @@ ID_REACHES = ('cft', 'transformer', 'encoder')
 class TrainConfig:
     "Everything a training run depends on. Build with `TrainConfig.from_scale(scale, stage, **overrides)`."
     # --- what to train
-    scale: str = 'ffhq'                  # smoke | synth | ffhq: sizes, data and schedules below
+    scale: str = 'ffhq'                  # smoke | synth | synth128 | ffhq: sizes, data and schedules below
     stage: str = 'I'                     # I (VQGAN) | II (code prediction) | III (CFT) | recognizer
-    arch: str = 'official'               # VQAutoEncoder/CodeFormer architecture (official | synth | smoke)
+    arch: str = 'official'               # VQAutoEncoder/CodeFormer architecture (official | synth | synth128 | smoke)
     init: str = 'scratch'                # scratch | path to a checkpoint of this stage's model | official
     vqgan_ckpt: str = ''                 # stage-I checkpoint: stage-II/III targets, stage-II init, stage-III D; or 'official'
     disc_init: str = 'vqgan'             # stage III discriminator: 'vqgan' (from vqgan_ckpt) | scratch
@@ -249,7 +249,12 @@ _SMOKE = {
                        images_per_identity=4, rec_input=32, rec_emb_dim=32, rec_scale=16.0, val_every=6),
 }
 
-TRAIN_SCALES = {'ffhq': _UPSTREAM, 'synth': _SYNTH, 'smoke': _SMOKE}
+# The synth study at 128 px, for a GPU (study size gpu128): the synth schedule on 128-px faces and the synth128
+# architecture (the same 16×16 grid of codes), on the default device with torch's own thread count.
+_SYNTH128 = {stage: dict(d) for stage, d in _SYNTH.items()}
+_SYNTH128['common'].update(arch='synth128', img_size=128, device='auto', threads=0)
+
+TRAIN_SCALES = {'ffhq': _UPSTREAM, 'synth': _SYNTH, 'synth128': _SYNTH128, 'smoke': _SMOKE}
 
 # %% ../nbs/10_config.ipynb #953e2d0a
 @patch(cls_method=True)

@@ -45,6 +45,7 @@ class StudySize:
     n_samples: int = 6                       # faces kept as images for the qualitative grid
     attr_images: int = 2000                  # clean train renders for the mark classifier / landmark regressor
     attr_epochs: int = 8                     # their training epochs
+    device: str = 'cpu'                      # where the training and evaluation steps run ('cuda' for the GPU size)
     ablation_metrics: tuple = ('psnr', 'ssim', 'lpips', 'ids', 'deg', 'marks')  # no FID: 2 × 16 sets would dominate the hour
     prevalence_mark: str = 'glasses'         # the prevalence experiment: this mark re-drawn on the training identities ...
     prevalence_rates: tuple = (0.02, 0.30)   # ... at each of these rates, one baseline stage III per rate (): no experiment
@@ -83,6 +84,10 @@ STUDY_SIZES = {
                          ablation_lambdas=(0.0, 1.0), ablation_reaches=('transformer',), ablation_stages=('III',),
                          ablation_iters={'II': 100, 'III': 100}),
 }
+
+# The synth study at 128 px for a GPU (`scripts/run_study.py --size gpu128`, or `scripts/bench_gpu.py --study gpu128`, which
+# times it): the synth size's plan on the synth128 training scale, every training and evaluation step on CUDA.
+STUDY_SIZES['gpu128'] = dataclasses.replace(STUDY_SIZES['synth'], name='gpu128', train_scale='synth128', test_size=128, device='cuda')
 
 def study_size(name: str, **overrides) -> StudySize:
     "The study size `name` with field `overrides`; unknown names are errors."
@@ -123,7 +128,9 @@ def check_plan(steps: list[Step]) -> list[Step]:
 def _train(p: StudySize, runs, name: str, stage: str, needs=(), **kw) -> Step:
     it = p.iters.get(stage, 0)
     return Step(name, 'train', {'scale': p.train_scale, 'stage': stage, 'out_dir': str(runs), 'run_name': name,
-                                **({'iters': it} if it else {}), **kw}, tuple(needs))
+                                **({'iters': it} if it else {}), **_device(p), **kw}, tuple(needs))
+
+def _device(p: StudySize) -> dict: return {} if p.device == 'cpu' else {'device': p.device}
 
 CEILING = 'Stage-I VQGAN (HQ input)'   # the clean faces through the shared codebook: the best a restorer on it can do
 EVAL_NEEDS = ('synth-test', 'rec-loss', 'rec-judge')
@@ -134,7 +141,7 @@ def _eval(p: StudySize, runs, name: str, checkpoint: str, label: str, needs=(), 
                                    'out_dir': str(Path(runs)/name), 'severities': list(p.severities),
                                    'w_values': list(p.w_values), 'loss_net': str(Path(runs)/'rec-loss'/'model.pt'),
                                    'judge_net': str(Path(runs)/'rec-judge'/'model.pt'), 'n_samples': p.n_samples,
-                                   'metrics': list(p.metrics), **kw}, tuple(needs))
+                                   'metrics': list(p.metrics), **_device(p), **kw}, tuple(needs))
 
 ABLATION_NEEDS = ('synth-test', 'rec-loss', 'rec-judge', 'stage1', 'base-II')
 "The main-chain steps whose outputs the ablation's fine-tunes and evaluations read."

@@ -7,14 +7,16 @@
    and generator frozen as upstream) with CE + feature L2 + L1 + hinge GAN (PatchGAN) + 1 - cos(IR-SE50) and the
    discriminator's step; the step time and the peak memory (target: fits in 16 GB). The weights are random: speed and
    memory do not depend on them.
+3. With `--study SIZE`: the whole study of that size (`scripts/run_study.py`, e.g. gpu128, the synth study at 128 px with
+   every training and evaluation step on CUDA), its wall time and headline numbers; its records stay in its runs folder.
 
-    python scripts/bench_gpu.py --device cuda --out results/benchmarks/gpu.json
-    python scripts/bench_gpu.py --device cpu --tiny --out /tmp/gpu.json      # what the tests run
+    python scripts/bench_gpu.py --device cuda --study gpu128 --out results/benchmarks/gpu.json
+    python scripts/bench_gpu.py --device cpu --tiny --study smoke --study-until stage1 --out /tmp/gpu.json   # what the tests run
 
 Writes one JSON record (machine, versions, every measurement) and prints a table.
 """
 from __future__ import annotations
-import argparse, sys, time
+import argparse, json, subprocess, sys, time
 from pathlib import Path
 
 import torch
@@ -101,12 +103,42 @@ def train_step_row(arch: str, rec_depth: int | None, batch: int, dev, repeats: i
     return row
 
 
+STUDY_KEYS = ('study_minutes', 'study_step_minutes', 'vqgan_recon_psnr', 'vqgan_recon_ids_judge', 'd_ids_judge_severe_bestw_base_vs_lq',
+              'fd_severe_w0.5_base', 'fd_severe_lq', 'fd_mild_w0.5_base', 'fd_mild_lq', 'd_ids_judge_severe_matched_psnr',
+              'd_ids_judge_severe_matched_psnr_lo', 'd_ids_judge_severe_matched_psnr_hi', 'd_ids_judge_severe_matched_psnr_seed_sd')
+
+
+def study_row(size: str, jobs: int, until: str | None, folder: Path | None) -> dict:
+    "Run the study of `size` with scripts/run_study.py (its log beside this record's); its wall time and headline numbers."
+    where = ['--runs', str(folder / 'runs'), '--results', str(folder / 'results')] if folder else []
+    cmd = [sys.executable, str(Path(__file__).with_name('run_study.py')), '--size', size, '--no-paper', '--jobs', str(jobs),
+           *where, *(['--until', until] if until else [])]
+    log_path = (folder or Path(__file__).resolve().parents[1] / 'runs' / size) / 'bench_study.log'
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    with open(log_path, 'w') as log: rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+    minutes = (time.perf_counter() - t) / 60
+    if rc: raise SystemExit(f'error: the {size} study failed (exit {rc}); its log: {log_path}')
+    results = folder / 'results' if folder else Path(__file__).resolve().parents[1] / 'runs' / size / 'results'
+    nums = results / 'metrics' / 'study.json'
+    got = json.loads(nums.read_text()) if nums.is_file() else {}        # absent when --study-until stops before the figures
+    row = dict(part='study', size=size, jobs=jobs, until=until, minutes=round(minutes, 2), log=str(log_path),
+               **{k: got[k] for k in STUDY_KEYS if k in got})
+    print(f"study {size}{f' until {until}' if until else ''}, {jobs} steps at a time: {minutes:.1f} min"
+          + ''.join(f', {k} {got[k]}' for k in ('vqgan_recon_ids_judge', 'd_ids_judge_severe_matched_psnr') if k in got), flush=True)
+    return row
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--device', default='cuda')
     ap.add_argument('--tiny', action='store_true', help='smoke models, small batches, one repeat (CPU tests)')
     ap.add_argument('--no-compile', action='store_true', help='skip the torch.compile variants')
     ap.add_argument('--out', type=Path, required=True)
+    ap.add_argument('--study', metavar='SIZE', help='also run and time the study of this size (gpu128: the synth study at 128 px on CUDA)')
+    ap.add_argument('--study-jobs', type=int, default=4, metavar='N', help='steps of the study at a time (default 4)')
+    ap.add_argument('--study-until', metavar='STEP', help='stop the study after this step')
+    ap.add_argument('--study-dir', type=Path, help='runs/ and results/ of the study go here (default: runs/SIZE/)')
     a = ap.parse_args(argv)
     dev = torch.device(a.device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
@@ -114,6 +146,7 @@ def main(argv=None) -> int:
     arch, batches, repeats = ('smoke', (1, 2), 1) if a.tiny else ('official', (1, 8, 32), 10)
     rows = forward_rows(arch, dev, batches, repeats, compile_too=not a.no_compile and not a.tiny)
     rows.append(train_step_row(arch, None if a.tiny else 50, 2 if a.tiny else 4, dev, 1 if a.tiny else 5))
+    if a.study: rows.append(study_row(a.study, a.study_jobs, a.study_until, a.study_dir))
     write_record(a.out, __file__, argv, device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                  threads=torch.get_num_threads(), cuda=torch.version.cuda, tiny=a.tiny, rows=rows)
     return 0

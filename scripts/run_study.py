@@ -12,8 +12,10 @@ step starts, the running ones finish, and the error names the failed step and it
 After each step its small records (configs, logs, per-image CSVs, summaries, stripped notebooks) are copied to
 <results>/runs/<size>/, from which nbs/figures.ipynb rebuilds every table and figure.
 
-Presets: synth (the paper's study, about 100 minutes on 2 CPU cores, two steps at a time; writes results/),
-quick (a first look in a few minutes; writes runs/quick/results/), smoke (seconds per step; for tests).
+Study sizes (idcodeformer.plan.STUDY_SIZES): synth (the paper's study, three seeds of both models: about 230 minutes on
+2 CPU cores, two steps at a time; writes results/), gpu128 (the same plan at 128 px with every training and evaluation
+step on CUDA; writes runs/gpu128/results/), quick (a first look in a few minutes; writes runs/quick/results/), smoke
+(seconds per step; for tests).
 """
 import argparse, os, shutil, subprocess, sys, time
 from pathlib import Path
@@ -23,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--size', default='synth', choices=['synth', 'quick', 'smoke'])
+    from idcodeformer.plan import STUDY_SIZES
+    ap.add_argument('--size', default='synth', choices=list(STUDY_SIZES))
     ap.add_argument('--runs', type=Path, help='runs folder of this study size (default: runs/<size>)')
     ap.add_argument('--results', type=Path, help='where tables, figures and records go (default: results/ for synth, '
                                                   'runs/<size>/results/ otherwise, so a quick look never overwrites the paper\'s results)')

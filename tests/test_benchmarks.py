@@ -7,8 +7,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_gpu_tiny_on_cpu(tmp_path):
     out = tmp_path / 'gpu.json'
-    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench_gpu.py'), '--device', 'cpu', '--tiny', '--out', str(out)],
-                       capture_output=True, text=True, timeout=600, env={'OMP_NUM_THREADS': '1', 'PATH': '/usr/bin:/bin'})
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench_gpu.py'), '--device', 'cpu', '--tiny', '--out', str(out),
+                        '--study', 'smoke', '--study-until', 'stage1', '--study-jobs', '2', '--study-dir', str(tmp_path / 'study')],
+                       capture_output=True, text=True, timeout=600,
+                       env={'OMP_NUM_THREADS': '1', 'PATH': f'{Path(sys.executable).parent}:/usr/bin:/bin'})
     assert r.returncode == 0, r.stderr[-2000:]
     rec = json.loads(out.read_text())
     fwd = [row for row in rec['rows'] if row['part'] == 'forward']
@@ -17,6 +19,10 @@ def test_bench_gpu_tiny_on_cpu(tmp_path):
     step, = [row for row in rec['rows'] if row['part'] == 'train_step_III_ids']
     assert step['step_s'] > 0 and step['batch'] == 2
     assert rec['torch'] and 'bench_gpu.py' in rec['command']
+    study, = [row for row in rec['rows'] if row['part'] == 'study']
+    assert study['size'] == 'smoke' and study['until'] == 'stage1' and study['minutes'] > 0
+    assert (tmp_path / 'study' / 'runs' / 'stage1' / 'model.pt').is_file()          # the study's steps really ran
+    assert 'study_minutes' not in study                                              # stopped before the figures: no numbers
 
 
 def test_bench_gpu_without_cuda_says_so(tmp_path):

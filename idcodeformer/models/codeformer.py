@@ -71,6 +71,7 @@ class CodeFormerConfig(VQGANConfig):
 CODEFORMER_ARCHS = {
     'official': {},
     'synth': {**VQGAN_ARCHS['synth'], 'dim_embd': 128, 'n_head': 4, 'n_layers': 3, 'connect_list': None},
+    'synth128': {**VQGAN_ARCHS['synth128'], 'dim_embd': 128, 'n_head': 4, 'n_layers': 3, 'connect_list': None},
     'smoke': {**VQGAN_ARCHS['smoke'], 'dim_embd': 64, 'n_head': 2, 'n_layers': 2, 'connect_list': None},
 }
 

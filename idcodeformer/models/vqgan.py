@@ -76,6 +76,9 @@ VQGAN_ARCHS = {
     # is results/tuning/stage1_sweep.csv (8×8 grid or 32 groups: grey backgrounds, ~2 dB lower at equal iterations)
     'synth': dict(img_size=64, nf=32, ch_mult=(1, 2, 2), res_blocks=1, attn_resolutions=None,
                   codebook_size=512, emb_dim=64, norm_groups=8),
+    # 128 px (the study on a GPU): one more down level, so the same 16×16 grid, codebook and widths as synth
+    'synth128': dict(img_size=128, nf=32, ch_mult=(1, 2, 2, 4), res_blocks=1, attn_resolutions=None,
+                     codebook_size=512, emb_dim=64, norm_groups=8),
     'smoke': dict(img_size=32, nf=32, ch_mult=(1, 1, 2, 2), res_blocks=1, attn_resolutions=None,
                   codebook_size=64, emb_dim=32),
 }
