@@ -412,55 +412,35 @@ def _identity_summary(judge, checks: list[dict]) -> dict | None:
     return dict(judge=judge.name, threshold=judge.threshold, faces_checked=len(checks),
                 not_same_person=sum(not c['same_person'] for c in checks), worst=worst)
 
-# %% ../nbs/11_restore.ipynb #9216123d
-def cli_main(argv: list[str] | None = None) -> int:
-    "`idcodeformer restore`: see the table above for outputs and exit codes."
-    ap = _parser()
-    try: a = ap.parse_args(argv)
-    except SystemExit as e: return EXIT_OK if e.code == 0 else EXIT_USAGE
-    if msg := _check_args(a): print(f'idcodeformer restore: error: {msg}', file=sys.stderr); return EXIT_USAGE
-    try: files, skipped = gather_inputs(a.input)
-    except FileNotFoundError as e: print(f'idcodeformer restore: error: {e}', file=sys.stderr); return EXIT_USAGE
-    try:
-        device = get_device(a.device)
-        if a.backend == 'onnx':
-            from idcodeformer.onnx_export import OnnxRestorer
-            model = OnnxRestorer(a.weights)
-        else: model = load_restorer(a.weights, a.arch, device)
-        detector = None if a.aligned else make_detector(a.detector, a.boxes)
-        judge = None if a.no_id_check else DlibJudge()
-    except (WeightsError, FileNotFoundError, ValueError, RuntimeError, KeyError) as e:
-        print(f'idcodeformer restore: error: {e}', file=sys.stderr); return EXIT_SETUP
-    fr = FaceRestorer(model, a.w, detector, a.batch_size, a.bf16, a.upscale, a.min_face, judge, not a.no_channels_last)
-    out = Path(a.out)
-    base = dict(w=a.w, model=model.weights_info, device=str(device), bf16=a.bf16, backend=a.backend,
-                memory_format='channels_last' if fr.channels_last else 'contiguous')
-    if detector is not None: print(f'detector: {detector.name}')
-    print(f'model: {model.weights_info["weights"]} ({model.weights_info["format"]}), {fr.size}×{fr.size} faces, w={a.w}, device {device}')
-    if judge is not None: print(f'identity check: {judge.name} (same person below distance {judge.threshold})')
-    for s in skipped: print(s)
-    status: dict[str, dict] = {}
-    checks: list[dict] = []
-    videos = [(f, s) for f, s in zip(files, _unique_stems(files)) if f.suffix.lower() in VIDEO_EXTS]
-    images = [(f, s) for f, s in zip(files, _unique_stems(files)) if f.suffix.lower() not in VIDEO_EXTS]
+# %% ../nbs/11_restore.ipynb #5f912db8
+def _load(a) -> tuple:
+    "(device, model, detector, judge) of a `restore` run's arguments; a `WeightsError`, `FileNotFoundError`... when one cannot load."
+    device = get_device(a.device)
+    if a.backend == 'onnx':
+        from idcodeformer.onnx_export import OnnxRestorer
+        model = OnnxRestorer(a.weights)
+    else: model = load_restorer(a.weights, a.arch, device)
+    detector = None if a.aligned else make_detector(a.detector, a.boxes)
+    judge = None if a.no_id_check else DlibJudge()
+    return device, model, detector, judge
+
+def _read_input(path, max_side: int):
+    "An input photograph, what `probe_image` noted about it, and the seconds it took; an `ImageError` past `max_side`."
+    t = time.perf_counter()
+    notes = probe_image(path, max_side)
+    img = read_image(path)
+    if max(img.shape[:2]) > max_side: raise ImageError(f'{path}: {img.shape[1]}×{img.shape[0]} px, larger than --max-side {max_side}')
+    return img, notes, time.perf_counter() - t
+
+# %% ../nbs/11_restore.ipynb #b82729c1
+def _restore_images(a, fr: FaceRestorer, images, out: Path, base: dict, status: dict, checks: list, fail) -> None:
+    """The photographs of a `restore` run, read in groups of `--batch-size` whose faces share network batches: each one's
+    output and record, its status, and its faces' identity checks; a failure names its file and the run carries on."""
     bar = tqdm(total=len(images), desc='restore', unit='img', disable=a.quiet or not images)
-
-    def fail(path, e):
-        status[str(path)] = dict(status='failed', reason=str(e))
-        tqdm.write(f'FAILED {e}' if str(path) in str(e) else f'FAILED {path}: {e}')
-
-    def read(path):
-        t = time.perf_counter()
-        notes = probe_image(path, a.max_side)
-        img = read_image(path)
-        if max(img.shape[:2]) > a.max_side: raise ImageError(f'{path}: {img.shape[1]}×{img.shape[0]} px, larger than --max-side {a.max_side}')
-        return img, notes, time.perf_counter() - t
-
-    step = a.batch_size                            # files are read in groups whose faces share network batches
-    for i in range(0, len(images), step):
+    for i in range(0, len(images), a.batch_size):
         batch = []
-        for path, stem in images[i:i + step]:
-            try: batch.append((path, stem, *read(path)))
+        for path, stem in images[i:i + a.batch_size]:
+            try: batch.append((path, stem, *_read_input(path, a.max_side)))
             except (ImageError, OSError) as e: fail(path, e); bar.update(1)
         try:
             if a.aligned: results = fr.restore_aligned([b[2] for b in batch])
@@ -478,17 +458,49 @@ def cli_main(argv: list[str] | None = None) -> int:
             except (ImageError, ValueError, OSError, RuntimeError) as e: fail(path, e)
             bar.update(1)
     bar.close()
-    for path, stem in videos: _restore_video(a, fr, judge, out, base, path, stem, status, fail)
+
+# %% ../nbs/11_restore.ipynb #eb3121c4
+def cli_main(argv: list[str] | None = None) -> int:
+    "`idcodeformer restore`: see the table above for outputs and exit codes."
+    ap = _parser()
+    try: a = ap.parse_args(argv)
+    except SystemExit as e: return EXIT_OK if e.code == 0 else EXIT_USAGE
+    if msg := _check_args(a): print(f'idcodeformer restore: error: {msg}', file=sys.stderr); return EXIT_USAGE
+    try: files, skipped = gather_inputs(a.input)
+    except FileNotFoundError as e: print(f'idcodeformer restore: error: {e}', file=sys.stderr); return EXIT_USAGE
+    try: device, model, detector, judge = _load(a)
+    except (WeightsError, FileNotFoundError, ValueError, RuntimeError, KeyError) as e:
+        print(f'idcodeformer restore: error: {e}', file=sys.stderr); return EXIT_SETUP
+    fr = FaceRestorer(model, a.w, detector, a.batch_size, a.bf16, a.upscale, a.min_face, judge, not a.no_channels_last)
+    out = Path(a.out)
+    base = dict(w=a.w, model=model.weights_info, device=str(device), bf16=a.bf16, backend=a.backend,
+                memory_format='channels_last' if fr.channels_last else 'contiguous')
+    if detector is not None: print(f'detector: {detector.name}')
+    print(f'model: {model.weights_info["weights"]} ({model.weights_info["format"]}), {fr.size}×{fr.size} faces, w={a.w}, device {device}')
+    if judge is not None: print(f'identity check: {judge.name} (same person below distance {judge.threshold})')
+    for s in skipped: print(s)
+    status: dict[str, dict] = {}
+    checks: list[dict] = []
+    def fail(path, e):
+        status[str(path)] = dict(status='failed', reason=str(e))
+        tqdm.write(f'FAILED {e}' if str(path) in str(e) else f'FAILED {path}: {e}')
+    stems = list(zip(files, _unique_stems(files)))
+    _restore_images(a, fr, [(f, s) for f, s in stems if f.suffix.lower() not in VIDEO_EXTS], out, base, status, checks, fail)
+    for path, stem in [(f, s) for f, s in stems if f.suffix.lower() in VIDEO_EXTS]:
+        _restore_video(a, fr, judge, out, base, path, stem, status, fail)
     failed = {p: s['reason'] for p, s in status.items() if s['status'] == 'failed'}
     identity = _identity_summary(judge, checks)
     atomic_write_json(out/'summary.json', dict(inputs=status, failed=failed, skipped=skipped, settings=vars(a), model=model.weights_info,
                                                detector=detector.name if detector else None, identity=identity))
-    n_ok = len(status) - len(failed)
-    print(f'restored {n_ok} of {len(files)} input(s) into {out}' + (f'; {len(failed)} failed:' if failed else ''))
+    _print_report(len(files), out, status, failed, identity, judge)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+def _print_report(n_inputs: int, out: Path, status: dict, failed: dict, identity: dict | None, judge) -> None:
+    "The closing lines of a `restore` run: how many inputs were restored, the identity check, each failure."
+    print(f'restored {len(status) - len(failed)} of {n_inputs} input(s) into {out}' + (f'; {len(failed)} failed:' if failed else ''))
     if identity:
         print(f"identity check: {identity['not_same_person']} of {identity['faces_checked']} face(s) no longer the same person "
               f"(distance >= {judge.threshold})" + (':' if identity['not_same_person'] else ''))
         for c in identity['worst']:
             if not c['same_person']: print(f"  {c['input']} face {c['face']}: distance {c['distance']:.3f}")
     for p, why in failed.items(): print(f'  {why}' if p in why else f'  {p}: {why}')
-    return EXIT_SOME_FAILED if failed else EXIT_OK
