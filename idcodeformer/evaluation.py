@@ -24,8 +24,8 @@ from . import weights as W
 
 # %% auto #0
 __all__ = ['METRICS', 'HIGHER_IS_BETTER', 'PROTOCOLS', 'Protocol', 'get_protocol', 'EvaluationInputError', 'match_folders',
-           'bootstrap_indices', 'bootstrap_mean', 'paired_compare', 'IdentityNet', 'load_embedder', 'load_manifest',
-           'MetricUnavailable', 'EvalResult', 'evaluate', 'cli_main']
+           'bootstrap_indices', 'bootstrap_mean', 'paired_compare', 'higher_is_better', 'IdentityNet', 'load_embedder',
+           'load_manifest', 'MetricUnavailable', 'EvalResult', 'evaluate', 'cli_main']
 
 # %% ../nbs/09a_evaluation.ipynb #d44cf972
 METRICS = ('psnr', 'ssim', 'lpips', 'fid', 'fd', 'ids', 'deg', 'deg_vqfr', 'lmd', 'marks', 'verif', 'dlib', 'attrs')
@@ -170,7 +170,7 @@ def paired_compare(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str] | No
         both = ~(np.isnan(va) | np.isnan(vb))
         d = np.where(both, va - vb, np.nan)
         s = bootstrap_mean(d, idx)
-        hib = _higher_is_better(c)
+        hib = higher_is_better(c)
         excl = s['ci95'][0] > 0 or s['ci95'][1] < 0
         better = '' if not excl or hib is None else (labels[0] if (s['mean'] > 0) == hib else labels[1])
         rows.append({'metric': c, f'mean_{labels[0]}': float(np.nanmean(np.where(both, va, np.nan))),
@@ -179,7 +179,7 @@ def paired_compare(a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str] | No
                      'better': better})    # '' when the interval includes 0
     return pd.DataFrame(rows)
 
-def _higher_is_better(col: str) -> bool | None:
+def higher_is_better(col: str) -> bool | None:
     "Direction of a column from its stem ('psnr', 'ids_judge', 'ret_mole', 'lpips[random-vgg]' …)."
     stem = col.split('[')[0].split('_')[0]
     return HIGHER_IS_BETTER.get(stem)
@@ -503,7 +503,7 @@ def _summarise(df: pd.DataFrame, n_boot: int, seed: int, groups=None) -> dict:
             v = np.where(keep, v, np.nan)
         s = bootstrap_mean(v, idx)
         if np.isinf(v).any(): extra['n_inf'] = int(np.isinf(v).sum())
-        hib = _higher_is_better(c)
+        hib = higher_is_better(c)
         out[c] = {'mean': _jsonable_float(s['mean']), 'ci95': [_jsonable_float(x) for x in s['ci95']], 'n': s['n'],
                   'better': None if hib is None else ('higher' if hib else 'lower'), **extra}
         if c.startswith('deg_vqfr') or np.isinf(s['mean']): out[c]['mean_raw'] = str(s['mean'])

@@ -412,7 +412,7 @@ def _identity_summary(judge, checks: list[dict]) -> dict | None:
     return dict(judge=judge.name, threshold=judge.threshold, faces_checked=len(checks),
                 not_same_person=sum(not c['same_person'] for c in checks), worst=worst)
 
-# %% ../nbs/11_restore.ipynb #5f912db8
+# %% ../nbs/11_restore.ipynb #d94ff2b5
 def _load(a) -> tuple:
     "(device, model, detector, judge) of a `restore` run's arguments; a `WeightsError`, `FileNotFoundError`... when one cannot load."
     device = get_device(a.device)
@@ -432,7 +432,7 @@ def _read_input(path, max_side: int):
     if max(img.shape[:2]) > max_side: raise ImageError(f'{path}: {img.shape[1]}×{img.shape[0]} px, larger than --max-side {max_side}')
     return img, notes, time.perf_counter() - t
 
-# %% ../nbs/11_restore.ipynb #b82729c1
+# %% ../nbs/11_restore.ipynb #d21f1cda
 def _restore_images(a, fr: FaceRestorer, images, out: Path, base: dict, status: dict, checks: list, fail) -> None:
     """The photographs of a `restore` run, read in groups of `--batch-size` whose faces share network batches: each one's
     output and record, its status, and its faces' identity checks; a failure names its file and the run carries on."""
@@ -459,7 +459,7 @@ def _restore_images(a, fr: FaceRestorer, images, out: Path, base: dict, status: 
             bar.update(1)
     bar.close()
 
-# %% ../nbs/11_restore.ipynb #eb3121c4
+# %% ../nbs/11_restore.ipynb #cfc270a9
 def cli_main(argv: list[str] | None = None) -> int:
     "`idcodeformer restore`: see the table above for outputs and exit codes."
     ap = _parser()

@@ -626,7 +626,7 @@ def matched_gain(evals: pd.DataFrame, summaries: pd.DataFrame, severity: str, x:
     """Per w of `a`: its mean `y` minus `b`'s `y` on `b`'s w curve at `a`'s `x` (matched x), with a 95% interval.
     `x` is a per-image metric (resampled with `y`) or a set-level one such as 'fd' (held at its value). `dominated_by_w`:
     the w values at which `b` is at least as good on both axes (then `a`'s point is no better than `b` there, whatever the gain)."""
-    from idcodeformer.evaluation import bootstrap_indices, _higher_is_better
+    from idcodeformer.evaluation import bootstrap_indices, higher_is_better
     ev = evals[evals.severity == severity]
     ycol = metric_column(ev.columns, y)
     if ycol is None or ev[ev.label == a].empty or ev[ev.label == b].empty:
@@ -652,7 +652,7 @@ def matched_gain(evals: pd.DataFrame, summaries: pd.DataFrame, severity: str, x:
         gain = _frontier_gain(xa[k], ya[k], xb, yb)
         boot = np.array([_frontier_gain(bxa[r, k], bya[r, k], bxb[r], byb[r]) for r in range(n_boot)])
         lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if np.isfinite(gain) and np.isfinite(boot).any() else (math.nan, math.nan)
-        better_x = (xb >= xa[k]) if _higher_is_better(x) is not False else (xb <= xa[k])
+        better_x = (xb >= xa[k]) if higher_is_better(x) is not False else (xb <= xa[k])
         dominated = [float(v) for v, bx, by in zip(wb, better_x, yb) if bx and by >= ya[k]]   # b points at least as good on both
         rows.append({'severity': severity, 'w': float(w), 'x': x, 'y': ycol, 'x_value': float(xa[k]), 'y_value': float(ya[k]),
                      'dominated_by_w': ' '.join(f'{v:g}' for v in dominated),

@@ -114,6 +114,12 @@ def _autocast(self: Trainer):
     return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None)
 
 @patch
+def _with_identity_loss(self: Trainer, loss: torch.Tensor, logs: dict, out: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    "`loss` + λ_ids·L_ids(`out`, `gt`) (stages II and III), the term logged as 'ids'."
+    logs['ids'] = ids = self.id_loss(out, gt).loss
+    return loss + self.cfg.lambda_ids * ids
+
+@patch
 def _update(self: Trainer, loss: torch.Tensor, opt: torch.optim.Optimizer) -> bool:
     "Backward, average gradients over processes, step; False (and no step) if the loss or a gradient is non-finite."
     opt.zero_grad(set_to_none=True)
@@ -414,10 +420,7 @@ class CodeTrainer(_CodeStage):
             ce, feat = self.code_losses(logits, lq_feat, idx)
             loss = cfg.ce_weight * ce + cfg.feat_weight * feat
             logs = {'ce': ce, 'feat': feat}
-            if self.id_loss is not None:
-                ids = self.id_loss(out, gt).loss
-                loss = loss + cfg.lambda_ids * ids
-                logs['ids'] = ids
+            if self.id_loss is not None: loss = self._with_identity_loss(loss, logs, out, gt)
         logs['loss'] = loss
         ok = self._update(loss, self.opt_g)
         if ok and self.ema: self.ema.update(self.net)
@@ -481,10 +484,7 @@ def train_step(self: CFTTrainer, t, batch):
                 dw = self._adaptive_weight(rec, g, self.last_layer) * cfg.gan_weight
                 loss = loss + fm + dw * g
                 logs.update(gan=g, d_weight=dw)
-        if decode_ids:
-            ids = self.id_loss(out, gt).loss
-            loss = loss + cfg.lambda_ids * ids
-            logs['ids'] = ids
+        if decode_ids: loss = self._with_identity_loss(loss, logs, out, gt)
     logs['loss'] = loss
     ok = self._update(loss, self.opt_g)
     if ok and self.ema: self.ema.update(self.net)
