@@ -680,9 +680,10 @@ def matched_values(evals: pd.DataFrame, summaries: pd.DataFrame, at_w: float = 0
     return table, out
 
 def plot_frontier(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'), lq_label: str = 'Input (LQ)',
-                  y: tuple = ('ids_judge', 'IDS (judge)'), axes=(('psnr', 'PSNR', 1), ('fd', 'FD', -1))):
+                  y: tuple = ('ids_judge', 'IDS (judge)'), axes=(('psnr', 'PSNR', 1), ('fd', 'FD', -1)), seeds=None):
     """Judge IDS against quality, one curve per model through its w grid (each point labelled with its w), per
-    severity (rows) and quality axis (columns, oriented so that better is to the right); the LQ input as a cross."""
+    severity (rows) and quality axis (columns, oriented so that better is to the right); the LQ input as a cross.
+    `seeds`: the summaries before `combine_seeds`; each seed's curve is then drawn thin behind its model's mean."""
     import matplotlib.pyplot as plt
     sevs = _sev(summaries[summaries.w.notna()])
     fig, grid = plt.subplots(len(sevs), len(axes), figsize=(3.6 * len(axes), 2.9 * len(sevs)), squeeze=False)
@@ -690,10 +691,15 @@ def plot_frontier(summaries: pd.DataFrame, models=('CodeFormer', 'ID-CodeFormer'
         s = summaries[summaries.severity == sev]
         for j, (stem, title, sign) in enumerate(axes):
             ax = grid[i, j]
-            for m, mk in zip(models, 'os^'):
+            for m, mk, colour in zip(models, 'os^', ('C0', 'C1', 'C2')):
                 g = s[s.label == m].sort_values('w')
                 xs, ys = ([summary_value(r, k)[0] for _, r in g.iterrows()] for k in (stem, y[0]))
-                ax.plot(xs, ys, marker=mk, label=m)
+                ax.plot(xs, ys, marker=mk, label=m, color=colour)
+                runs = seeds[(seeds.label == m) & (seeds.severity == sev)] if seeds is not None else pd.DataFrame()
+                for _, gs in (runs.groupby('seed') if 'seed' in runs and runs.seed.nunique() > 1 else ()):
+                    gs = gs.sort_values('w')
+                    ax.plot([summary_value(r, stem)[0] for _, r in gs.iterrows()], [summary_value(r, y[0])[0] for _, r in gs.iterrows()],
+                            color=colour, lw=0.6, alpha=0.4, zorder=1)
                 for w, xv, yv in zip(g.w, xs, ys): ax.annotate(f'{w:g}', (xv, yv), fontsize=6, xytext=(3, 3), textcoords='offset points')
             lq = s[s.label == lq_label]
             if not lq.empty:
