@@ -31,3 +31,14 @@ def test_bench_gpu_without_cuda_says_so(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench_gpu.py'), '--device', 'cuda', '--out', str(tmp_path / 'x.json')],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and 'no CUDA device is visible' in r.stderr
+
+
+def test_bench_restore_video(tmp_path):
+    "The video part of the restore benchmark restores every frame of its synthetic video and reports frames/s and faces/s."
+    out = tmp_path / 'restore.json'
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench_restore.py'), '--arch', 'synth', '--threads', '1', '--n1', '1',
+                        '--batch', '2', '--skip-photos', '--video', '4', '--json', str(out)],
+                       capture_output=True, text=True, timeout=300, env={'OMP_NUM_THREADS': '1', 'PATH': '/usr/bin:/bin'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    v = json.loads(out.read_text())['video']
+    assert v['frames'] == 4 and v['faces'] >= 4 and v['frames_per_s'] > 0 and v['faces_per_s'] >= v['frames_per_s']
