@@ -76,7 +76,7 @@ STUDY_SIZES = {
     # take the study past two hours on 2 cores; a grid at matched budgets is the next study's job.
     # Three seeds of both models' stages II and III: each further seed costs about 127 minutes of steps (ID II/III
     # 43.5 + 22.3, base II/III 27.0 + 19.5, two evaluations 6-8), so on 2 cores the study takes about 230 minutes,
-    # not 120; the recorded seeds 1 and 2 ran beside each other after the first 18 steps, in 127 minutes.
+    # not 120; the recorded seeds 1 and 2 ran beside each other after the first 18 steps, in 122 minutes.
     'synth': StudySize('synth', 'synth', iters={'recognizer': 300}, seeds=(0, 1, 2),
                          # Synth-Test stratified so that every mark has at least 20 carrier identities (142 of the 150 are
                          # chosen for their marks, the rest in split order); three images each keep the evaluation near 10 minutes.
