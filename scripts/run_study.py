@@ -78,4 +78,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `--list | head` ends quietly instead of with a BrokenPipeError
     sys.exit(main())
